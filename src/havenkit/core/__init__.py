@@ -1,0 +1,1 @@
+"""Cross-cutting parts every app uses: the audit log, roles and permissions, the base pages."""

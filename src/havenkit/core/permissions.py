@@ -1,0 +1,118 @@
+"""Who may do what: the one place that answers every permission question.
+
+Each rule is a ``check`` function that raises :class:`Denied` with a reason a person can act
+on. Views call :func:`check`; templates call :func:`can` (through the ``can`` tag) to decide
+whether to show a button. Neither decides for itself.
+
+Rules here are about *who*: the person's roles and their relation to the object (member,
+author). What an object's current state allows (a request already approved, a job already
+finished) is the business of each app's services.
+
+Objects are duck-typed so this module imports no app's models: a project answers
+``has_member(user)`` and ``is_active``; a release request has ``project`` and ``author_id``.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from havenkit.core.roles import Role
+
+
+class Denied(PermissionDenied):
+    """A refused action, carrying the reason shown to the person and written to the audit log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _require_role(user: Any, role: Role) -> None:
+    if not user.is_authenticated or not user.has_role(role):
+        raise Denied(f"This needs the {role.label.lower()} role.")
+
+
+def _require_membership(user: Any, project: Any) -> None:
+    if not project.has_member(user):
+        raise Denied("Only members of this project can see its workspace.")
+
+
+def _require_active(project: Any) -> None:
+    if not project.is_active:
+        raise Denied("This project is not active, so its workspace is read-only.")
+
+
+def _signed_in(user: Any, obj: Any = None) -> None:
+    if not user.is_authenticated:
+        raise Denied("Sign in first.")
+
+
+def _view_audit_log(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.AUDITOR)
+
+
+def _view_workspace(user: Any, project: Any) -> None:
+    _require_role(user, Role.RESEARCHER)
+    _require_membership(user, project)
+
+
+def _work_in_workspace(user: Any, project: Any) -> None:
+    _view_workspace(user, project)
+    _require_active(project)
+
+
+def _view_release_request(user: Any, release_request: Any) -> None:
+    if user.is_authenticated and release_request.project.has_member(user):
+        _require_role(user, Role.RESEARCHER)
+        return
+    _review_release_request(user, release_request)
+
+
+def _review_release_request(user: Any, release_request: Any) -> None:
+    _require_role(user, Role.OUTPUT_CHECKER)
+    if release_request.author_id == user.pk:
+        raise Denied("You cannot review your own release request.")
+    if release_request.project.has_member(user):
+        raise Denied("Output checkers cannot review requests from projects they are members of.")
+
+
+def _view_review_queue(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.OUTPUT_CHECKER)
+
+
+def _download_release(user: Any, release_request: Any) -> None:
+    _view_workspace(user, release_request.project)
+
+
+RULES: dict[str, Callable[[Any, Any], None]] = {
+    "view_home": _signed_in,
+    "view_audit_log": _view_audit_log,
+    "view_workspace": _view_workspace,
+    "edit_code": _work_in_workspace,
+    "run_job": _work_in_workspace,
+    "cancel_job": _work_in_workspace,
+    "create_release_request": _work_in_workspace,
+    "view_release_request": _view_release_request,
+    "review_release_request": _review_release_request,
+    "view_review_queue": _view_review_queue,
+    "download_release": _download_release,
+}
+
+
+def check(user: Any, action: str, obj: Any = None) -> None:
+    """Raise :class:`Denied` unless ``user`` may do ``action`` (on ``obj``)."""
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise Denied(f"Unknown action {action!r}.") from None
+    rule(user, obj)
+
+
+def can(user: Any, action: str, obj: Any = None) -> bool:
+    """True when :func:`check` would allow the action; for templates and menus."""
+    try:
+        check(user, action, obj)
+    except Denied:
+        return False
+    return True

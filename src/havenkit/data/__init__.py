@@ -1,0 +1,1 @@
+"""Safe data: the catalogue, dataset versions and per-project extracts."""

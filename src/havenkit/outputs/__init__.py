@@ -1,0 +1,1 @@
+"""Safe outputs: release requests reviewed by two independent output checkers."""

@@ -1,0 +1,1 @@
+"""Safe people: accounts, roles, two-factor login."""

@@ -1,0 +1,1 @@
+"""Safe projects: applications, approval and the public transparency register."""

@@ -1,0 +1,16 @@
+"""The portal's URL map: one include per app, and the typed API under /api/."""
+
+from django.urls import include, path
+
+from havenkit.api import api
+
+urlpatterns = [
+    path("", include("havenkit.core.urls")),
+    path("", include("havenkit.people.urls")),
+    path("register/", include("havenkit.projects.urls")),
+    path("projects/", include("havenkit.workspaces.urls")),
+    path("outputs/", include("havenkit.outputs.urls")),
+    path("api/", api.urls),
+]
+
+handler403 = "havenkit.core.views.permission_denied"

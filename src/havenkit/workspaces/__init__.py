@@ -1,0 +1,1 @@
+"""Safe settings: project workspaces, their code, and jobs run in the sandbox."""

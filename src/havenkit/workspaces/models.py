@@ -1,0 +1,100 @@
+"""A project's code, the jobs that run it, and the files those jobs write."""
+
+from django.conf import settings
+from django.db import models
+
+
+class CodeFile(models.Model):
+    """A named script in a project's workspace; every save adds a :class:`CodeVersion`."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="one_code_file_per_name")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def latest_version(self) -> "CodeVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class CodeVersion(models.Model):
+    code_file = models.ForeignKey(CodeFile, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code_file", "number"], name="one_number_per_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_file} v{self.number}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    TIMED_OUT = "timed_out", "Timed out"
+
+
+FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT)
+
+
+class Job(models.Model):
+    """One run of one code version on one extract, in the sandbox."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
+    code_version = models.ForeignKey(CodeVersion, on_delete=models.PROTECT, related_name="jobs")
+    extract = models.ForeignKey(
+        "data.Extract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    failure_reason = models.TextField(blank=True)
+    peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED_STATES
+
+
+class JobOutput(models.Model):
+    """A file a finished job wrote to its outputs folder; never rewritten after the job ends."""
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="outputs")
+    name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "name"], name="one_output_per_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.name}"
