@@ -68,6 +68,14 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} by {self.actor_username or 'anonymous'}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("audit events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
     def canonical_json(self) -> str:
         """The event's content as JSON with sorted keys and no whitespace: what the hash covers."""
         return json.dumps(
@@ -91,11 +99,3 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         payload = (self.previous_hash + self.canonical_json()).encode()
         return hashlib.sha256(payload).hexdigest()
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AuditLogIsAppendOnly("audit events cannot be updated")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AuditLogIsAppendOnly("audit events cannot be deleted")

@@ -111,7 +111,7 @@ class _Echo:
 def audit_log_csv(request: HttpRequest) -> HttpResponse:
     """Stream the filtered log as CSV, with hashes, so an auditor can re-verify it offline."""
     permissions.check(request.user, "view_audit_log")
-    form, events = _filtered_events(request)
+    _form, events = _filtered_events(request)
     audit.record("audit.exported", request=request, details={"filters": request.GET.dict()})
     writer = csv.writer(_Echo())
 
