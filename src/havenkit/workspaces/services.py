@@ -1,0 +1,134 @@
+"""What other apps may ask of workspaces: code, jobs and the files jobs wrote.
+
+A job's files live under ``HAVENKIT_HOME/jobs/<job id>/``: ``code/`` (the script, read-only
+in the sandbox), ``outputs/`` (the one writable folder) and ``log.txt``.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from havenkit.core import audit
+from havenkit.data import services as data
+from havenkit.workspaces.models import CodeFile, CodeVersion, Job, JobOutput, JobState
+
+
+class OutputNotFound(Exception):
+    """The named file is not an output of a finished job of this project."""
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A finished job's output file, with what a release request needs to show provenance."""
+
+    job_id: int
+    name: str
+    path: Path
+    size_bytes: int
+    sha256: str
+    code_file_name: str
+    code_version_number: int
+    extract_id: int | None
+
+
+def job_directory(job: Job) -> Path:
+    return Path(settings.HAVENKIT_HOME) / "jobs" / str(job.pk)
+
+
+def outputs_directory(job: Job) -> Path:
+    return job_directory(job) / "outputs"
+
+
+@transaction.atomic
+def save_code_file(project: Any, name: str, content: str, author: Any) -> CodeVersion:
+    """Save ``content`` as the next version of the project's code file ``name``."""
+    code_file, _created = CodeFile.objects.get_or_create(project=project, name=name)
+    latest = code_file.latest_version()
+    version = CodeVersion.objects.create(
+        code_file=code_file,
+        number=latest.number + 1 if latest else 1,
+        content=content,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
+        author=author,
+    )
+    audit.record(
+        "code.saved",
+        actor=author,
+        obj=code_file,
+        project=project,
+        details={"name": name, "version": version.number, "sha256": version.sha256},
+    )
+    return version
+
+
+def submit_job(project: Any, code_version: CodeVersion, submitted_by: Any) -> Job:
+    """Queue a run of ``code_version`` on the project's current extract."""
+    job = Job.objects.create(
+        project=project,
+        code_version=code_version,
+        extract=data.current_extract(project),
+        submitted_by=submitted_by,
+    )
+    audit.record(
+        "job.submitted",
+        actor=submitted_by,
+        obj=job,
+        project=project,
+        details={"code": code_version.code_file.name, "version": code_version.number},
+    )
+    return job
+
+
+def record_job_outputs(job: Job) -> list[JobOutput]:
+    """Hash every file the job left in its outputs folder and record it, once."""
+    recorded = []
+    root = outputs_directory(job)
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+        recorded.append(
+            JobOutput.objects.create(
+                job=job,
+                name=path.relative_to(root).as_posix(),
+                size_bytes=path.stat().st_size,
+                sha256=data.sha256_of_file(path),
+            )
+        )
+    return recorded
+
+
+def finished_outputs(project: Any) -> list[JobOutput]:
+    """Output files of the project's succeeded jobs, newest job first."""
+    return list(
+        JobOutput.objects.filter(job__project=project, job__state=JobState.SUCCEEDED)
+        .select_related("job")
+        .order_by("-job_id", "name")
+    )
+
+
+def open_job_output(project: Any, job_id: int, name: str) -> OutputFile:
+    """Find a recorded output of a succeeded job of ``project``, checking the file is unchanged."""
+    try:
+        output = JobOutput.objects.select_related("job__code_version__code_file").get(
+            job_id=job_id, job__project=project, job__state=JobState.SUCCEEDED, name=name
+        )
+    except JobOutput.DoesNotExist:
+        raise OutputNotFound(
+            f"Job {job_id} of this project has no output file called {name!r}."
+        ) from None
+    path = outputs_directory(output.job) / output.name
+    if not path.is_file() or data.sha256_of_file(path) != output.sha256:
+        raise OutputNotFound(f"The output file {name!r} of job {job_id} is missing or changed.")
+    code_version = output.job.code_version
+    return OutputFile(
+        job_id=output.job_id,
+        name=output.name,
+        path=path,
+        size_bytes=output.size_bytes,
+        sha256=output.sha256,
+        code_file_name=code_version.code_file.name,
+        code_version_number=code_version.number,
+        extract_id=output.job.extract_id,
+    )
