@@ -1,3 +1,9 @@
+from django.urls import path
+
+from havenkit.projects import views
+
 app_name = "projects"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.register, name="register"),
+]

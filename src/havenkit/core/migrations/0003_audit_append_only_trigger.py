@@ -31,7 +31,7 @@ DROP FUNCTION IF EXISTS havenkit_audit_append_only();
 def _on_postgresql(sql: str):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 
