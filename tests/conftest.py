@@ -61,3 +61,10 @@ def signed_in_client(make_person) -> Callable[..., Client]:
         return sign_in(Client(), person or make_person(*roles))
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys under tests/e2e/ carry the e2e marker, so `-m "not e2e"` leaves them out."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.e2e)

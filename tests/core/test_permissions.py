@@ -1,0 +1,67 @@
+"""The permissions module: each rule refuses with a reason a person can act on."""
+
+import datetime
+
+import pytest
+
+from havenkit.core import permissions
+from havenkit.core.roles import Role
+from havenkit.projects import services as projects
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project(make_person):
+    pi = make_person(Role.RESEARCHER, Role.PI, username="pi")
+    return projects.create_active_project(
+        reference="HK-1",
+        title="t",
+        organisation="o",
+        lay_summary="l",
+        public_benefit="b",
+        pi=pi,
+        researchers=[],
+        datasets_used="d",
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2099, 1, 1),
+        approved_by=make_person(Role.APPROVER),
+    )
+
+
+def test_researcher_who_is_not_a_member_is_refused_with_a_reason(make_person, project):
+    outsider = make_person(Role.RESEARCHER)
+    with pytest.raises(permissions.Denied, match="Only members"):
+        permissions.check(outsider, "view_workspace", project)
+    assert permissions.can(project.pi, "view_workspace", project)
+
+
+def test_member_without_researcher_role_is_refused(make_person, project):
+    assert not permissions.can(make_person(Role.AUDITOR), "view_workspace", project)
+
+
+def test_inactive_project_is_read_only(project):
+    project.end_date = datetime.date(2020, 1, 1)
+    project.save()
+    assert permissions.can(project.pi, "view_workspace", project)
+    with pytest.raises(permissions.Denied, match="not active"):
+        permissions.check(project.pi, "run_job", project)
+
+
+def test_roles_are_read_on_every_check(make_person):
+    auditor = make_person(Role.AUDITOR)
+    assert permissions.can(auditor, "view_audit_log")
+    auditor.role_grants.all().delete()
+    assert not permissions.can(auditor, "view_audit_log")
+
+
+def test_a_deactivated_account_holds_no_role(make_person):
+    auditor = make_person(Role.AUDITOR)
+    auditor.is_active = False
+    auditor.save()
+    assert not permissions.can(auditor, "view_audit_log")
+
+
+def test_unknown_action_is_refused(make_person):
+    with pytest.raises(permissions.Denied, match="Unknown action"):
+        permissions.check(make_person(Role.ADMINISTRATOR), "launch_rockets")
