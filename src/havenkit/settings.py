@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = HAVENKIT_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = Path(
     os.environ.get("HAVENKIT_NODE_MODULES", BASE_DIR.parent.parent / "node_modules")
 )
