@@ -23,6 +23,12 @@ def _isolated_havenkit_home(settings, tmp_path):
     return home
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many people; hashing their passwords at full strength is not what they test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_person(db) -> Callable[..., User]:
     """Create a person with the given roles, already through first-login setup."""

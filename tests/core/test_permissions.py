@@ -1,6 +1,7 @@
 """The permissions module: each rule refuses with a reason a person can act on."""
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -65,3 +66,16 @@ def test_a_deactivated_account_holds_no_role(make_person):
 def test_unknown_action_is_refused(make_person):
     with pytest.raises(permissions.Denied, match="Unknown action"):
         permissions.check(make_person(Role.ADMINISTRATOR), "launch_rockets")
+
+
+def test_only_the_author_may_change_a_release_request(make_person, project):
+    author = project.pi
+    release_request = SimpleNamespace(project=project, author_id=author.pk)
+    assert permissions.can(author, "edit_release_request", release_request)
+    checker = make_person(Role.OUTPUT_CHECKER)
+    assert not permissions.can(checker, "edit_release_request", release_request)
+    assert permissions.can(checker, "review_release_request", release_request)
+    checker_author = make_person(Role.RESEARCHER, Role.OUTPUT_CHECKER)
+    own_request = SimpleNamespace(project=project, author_id=checker_author.pk)
+    with pytest.raises(permissions.Denied, match="your own"):
+        permissions.check(checker_author, "review_release_request", own_request)

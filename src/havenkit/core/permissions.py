@@ -69,6 +69,12 @@ def _view_release_request(user: Any, release_request: Any) -> None:
     _review_release_request(user, release_request)
 
 
+def _edit_release_request(user: Any, release_request: Any) -> None:
+    _work_in_workspace(user, release_request.project)
+    if release_request.author_id != user.pk:
+        raise Denied("Only the author of a release request can change, submit or withdraw it.")
+
+
 def _review_release_request(user: Any, release_request: Any) -> None:
     _require_role(user, Role.OUTPUT_CHECKER)
     if release_request.author_id == user.pk:
@@ -93,6 +99,7 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "run_job": _work_in_workspace,
     "cancel_job": _work_in_workspace,
     "create_release_request": _work_in_workspace,
+    "edit_release_request": _edit_release_request,
     "view_release_request": _view_release_request,
     "review_release_request": _review_release_request,
     "view_review_queue": _view_review_queue,

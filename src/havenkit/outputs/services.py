@@ -1,8 +1,610 @@
-"""What other apps may ask of outputs."""
+"""Release requests: copying files in, reviews, the state machine, release and download.
 
-from typing import Any
+``policies`` says what a request's state allows and ``core.permissions`` says who may act;
+this module does the work and audits every step with the project id. A file is copied into
+the request's own store (``HAVENKIT_HOME/releases/<request>/<job>/<name>``) when it is added,
+and its SHA-256 is checked against the job's record then, at release and at every download, so
+what two checkers approved is exactly what leaves the haven.
+"""
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from havenkit.core import audit, permissions
+from havenkit.core.models import Outcome
+from havenkit.data import services as data
+from havenkit.outputs import policies
+from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest, RequestState
+from havenkit.outputs.policies import ReleaseRequestError
+from havenkit.workspaces import services as workspaces
+
+# Changing, submitting and withdrawing a request needs the same standing as creating one:
+# a researcher member of the active project.
+EDIT_REQUEST = "edit_release_request"
+
+# Files the request page shows inline to checkers, and how much of them.
+TEXT_SUFFIXES = {".txt", ".md", ".json", ".log", ".html", ".svg", ".tsv"}
+PREVIEW_MAX_BYTES = 1024 * 1024
+PREVIEW_MAX_ROWS = 500
 
 
-def requests_awaiting_review(user: Any) -> list:
-    """Release requests this output checker may review and has not yet reviewed."""
-    raise NotImplementedError("built by the release-request work")
+class StoredCopyChanged(ReleaseRequestError):
+    """A stored copy is missing or no longer matches its SHA-256: it must not leave the haven."""
+
+
+@dataclass(frozen=True)
+class FileChoice:
+    """An output a researcher picked for a release request."""
+
+    job_id: int
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """What a checker sees of a file inline: CSV rows, text, or nothing for other files."""
+
+    rows: list[list[str]]
+    text: str
+    truncated: bool
+
+
+def _home() -> Path:
+    return Path(settings.HAVENKIT_HOME)
+
+
+def request_directory(release_request: ReleaseRequest) -> Path:
+    return _home() / "releases" / str(release_request.pk)
+
+
+def stored_copy(release_file: ReleaseFile) -> Path:
+    return _home() / release_file.stored_path
+
+
+@contextmanager
+def _refusals_audited(
+    action: str, *, actor: Any, project: Any, request: HttpRequest | None, obj: Any = None
+) -> Iterator[None]:
+    """Record a refused action as a failed audit event, outside the transaction it undid."""
+    try:
+        yield
+    except ReleaseRequestError as error:
+        audit.record(
+            action,
+            request=request,
+            actor=actor,
+            obj=obj,
+            project=project,
+            outcome=Outcome.FAILURE,
+            details={"reason": str(error)},
+        )
+        raise
+
+
+def _locked(release_request: ReleaseRequest) -> ReleaseRequest:
+    return (
+        ReleaseRequest.objects.select_for_update()
+        .select_related("project")
+        .get(pk=release_request.pk)
+    )
+
+
+def _move(
+    release_request: ReleaseRequest,
+    state: RequestState,
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    details: dict | None = None,
+) -> None:
+    """Change state and audit it as ``release.<state>``."""
+    previous = release_request.state
+    release_request.state = state
+    release_request.save()
+    audit.record(
+        f"release.{state}",
+        request=request,
+        actor=actor,
+        obj=release_request,
+        project=release_request.project,
+        details={"from": previous, "to": state, **(details or {})},
+    )
+
+
+def _store_copy(release_request: ReleaseRequest, output: workspaces.OutputFile) -> str:
+    """Copy a job output into the request's store, read-only, checking its SHA-256."""
+    directory = request_directory(release_request)
+    target = directory / str(output.job_id) / output.name
+    if not target.resolve().is_relative_to(directory.resolve()):
+        raise ReleaseRequestError(f"{output.name!r} is not a file name havenkit can store.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    shutil.copyfile(output.path, partial)
+    if data.sha256_of_file(partial) != output.sha256:
+        partial.unlink()
+        raise StoredCopyChanged(
+            f"The output file {output.name} of job {output.job_id} changed while it was being "
+            "copied. Run the job again and add its new output."
+        )
+    partial.chmod(0o400)
+    os.replace(partial, target)
+    return target.relative_to(_home()).as_posix()
+
+
+def _reset_reviews(release_file: ReleaseFile, *, actor: Any, request: HttpRequest | None) -> None:
+    reviews = list(release_file.reviews.select_related("checker"))
+    if not reviews:
+        return
+    release_file.reviews.all().delete()
+    audit.record(
+        "release.reviews_reset",
+        request=request,
+        actor=actor,
+        obj=release_file,
+        project=release_file.release_request.project,
+        details={
+            "file": release_file.name,
+            "reviews": [
+                {"checker": review.checker.username, "decision": review.decision}
+                for review in reviews
+            ],
+        },
+    )
+
+
+def _put_file(
+    release_request: ReleaseRequest, choice: FileChoice, *, actor: Any, request: HttpRequest | None
+) -> ReleaseFile:
+    """Add an output to the request, or change the file of that name and reset its reviews."""
+    try:
+        output = workspaces.open_job_output(release_request.project, choice.job_id, choice.name)
+    except workspaces.OutputNotFound as error:
+        raise ReleaseRequestError(str(error)) from error
+    fields = {
+        "job_id": output.job_id,
+        "description": choice.description.strip(),
+        "sha256": output.sha256,
+        "size_bytes": output.size_bytes,
+        "code_file_name": output.code_file_name,
+        "code_version_number": output.code_version_number,
+        "extract_id": output.extract_id,
+        "stored_path": _store_copy(release_request, output),
+        "added_at": timezone.now(),
+    }
+    release_file = release_request.files.filter(name=output.name).first()
+    if release_file is None:
+        release_file = ReleaseFile.objects.create(
+            release_request=release_request, name=output.name, **fields
+        )
+        action = "release.file_added"
+    else:
+        old_copy = stored_copy(release_file)
+        _reset_reviews(release_file, actor=actor, request=request)
+        for field, value in fields.items():
+            setattr(release_file, field, value)
+        release_file.save()
+        if old_copy != stored_copy(release_file):
+            old_copy.unlink(missing_ok=True)
+        action = "release.file_changed"
+    audit.record(
+        action,
+        request=request,
+        actor=actor,
+        obj=release_file,
+        project=release_request.project,
+        details={
+            "file": release_file.name,
+            "job_id": release_file.job_id,
+            "sha256": release_file.sha256,
+            "size_bytes": release_file.size_bytes,
+        },
+    )
+    return release_file
+
+
+def create_release_request(
+    project: Any, author: Any, choices: list[FileChoice], *, request: HttpRequest | None = None
+) -> ReleaseRequest:
+    """Open a draft release request holding copies of the chosen outputs: all of them or none."""
+    permissions.check(author, "create_release_request", project)
+    created_in: Path | None = None
+    with _refusals_audited("release.created", actor=author, project=project, request=request):
+        policies.check_distinct_names([choice.name for choice in choices])
+        try:
+            with transaction.atomic():
+                release_request = ReleaseRequest.objects.create(project=project, author=author)
+                created_in = request_directory(release_request)
+                audit.record(
+                    "release.created",
+                    request=request,
+                    actor=author,
+                    obj=release_request,
+                    project=project,
+                )
+                for choice in choices:
+                    _put_file(release_request, choice, actor=author, request=request)
+        except ReleaseRequestError:
+            if created_in is not None:
+                shutil.rmtree(created_in, ignore_errors=True)
+            raise
+    return release_request
+
+
+def add_file(
+    release_request: ReleaseRequest,
+    choice: FileChoice,
+    actor: Any,
+    *,
+    request: HttpRequest | None = None,
+) -> ReleaseFile:
+    """Add an output, or change the file of the same name (which resets its reviews)."""
+    permissions.check(actor, EDIT_REQUEST, release_request)
+    with (
+        _refusals_audited(
+            "release.file_added",
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=release_request,
+        ),
+        transaction.atomic(),
+    ):
+        locked = _locked(release_request)
+        policies.check_change_files(locked.state)
+        return _put_file(locked, choice, actor=actor, request=request)
+
+
+def remove_file(
+    release_file: ReleaseFile, actor: Any, *, request: HttpRequest | None = None
+) -> None:
+    release_request = release_file.release_request
+    permissions.check(actor, EDIT_REQUEST, release_request)
+    copy = stored_copy(release_file)
+    with (
+        _refusals_audited(
+            "release.file_removed",
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=release_file,
+        ),
+        transaction.atomic(),
+    ):
+        policies.check_change_files(_locked(release_request).state)
+        audit.record(
+            "release.file_removed",
+            request=request,
+            actor=actor,
+            obj=release_file,
+            project=release_request.project,
+            details={"file": release_file.name, "job_id": release_file.job_id},
+        )
+        release_file.delete()
+    copy.unlink(missing_ok=True)
+
+
+def _reviews_per_file(release_request: ReleaseRequest) -> list[tuple[ReleaseFile, list]]:
+    files = release_request.files.prefetch_related("reviews__checker")
+    return [(release_file, list(release_file.reviews.all())) for release_file in files]
+
+
+def submit(
+    release_request: ReleaseRequest, actor: Any, *, request: HttpRequest | None = None
+) -> ReleaseRequest:
+    """Send a draft or returned request to output checkers; approvals of unchanged files stay."""
+    permissions.check(actor, EDIT_REQUEST, release_request)
+    with (
+        _refusals_audited(
+            "release.submitted",
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=release_request,
+        ),
+        transaction.atomic(),
+    ):
+        locked = _locked(release_request)
+        files = _reviews_per_file(locked)
+        policies.check_submit(locked.state, files)
+        locked.submitted_at = timezone.now()
+        _move(locked, RequestState.SUBMITTED, actor=actor, request=request)
+        reached = policies.progress([reviews for _file, reviews in files])
+        if reached != RequestState.SUBMITTED:
+            _move(locked, reached, actor=actor, request=request)
+    return locked
+
+
+def withdraw(
+    release_request: ReleaseRequest, actor: Any, *, request: HttpRequest | None = None
+) -> ReleaseRequest:
+    permissions.check(actor, EDIT_REQUEST, release_request)
+    with (
+        _refusals_audited(
+            "release.withdrawn",
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=release_request,
+        ),
+        transaction.atomic(),
+    ):
+        locked = _locked(release_request)
+        policies.check_withdraw(locked.state)
+        _move(locked, RequestState.WITHDRAWN, actor=actor, request=request)
+    return locked
+
+
+def review_file(
+    release_file: ReleaseFile,
+    checker: Any,
+    decision: str,
+    comment: str = "",
+    *,
+    request: HttpRequest | None = None,
+) -> ReleaseRequest:
+    """Record one checker's decision on one file and move the request on.
+
+    When every file has two reviews the request is reviewed, then approved (and released at
+    once), returned or rejected.
+    """
+    release_request = release_file.release_request
+    permissions.check(checker, "review_release_request", release_request)
+    with (
+        _refusals_audited(
+            "release.file_reviewed",
+            actor=checker,
+            project=release_request.project,
+            request=request,
+            obj=release_file,
+        ),
+        transaction.atomic(),
+    ):
+        locked = _locked(release_request)
+        reviews = list(FileReview.objects.filter(release_file=release_file))
+        policies.check_review_file(locked.state, release_file.name, reviews, checker.pk)
+        policies.check_review_comment(decision, comment)
+        FileReview.objects.create(
+            release_file=release_file, checker=checker, decision=decision, comment=comment.strip()
+        )
+        audit.record(
+            "release.file_reviewed",
+            request=request,
+            actor=checker,
+            obj=release_file,
+            project=locked.project,
+            details={"file": release_file.name, "decision": decision, "comment": comment.strip()},
+        )
+        reviews_per_file = [reviews for _file, reviews in _reviews_per_file(locked)]
+        reached = policies.progress(reviews_per_file)
+        if reached != locked.state:
+            _move(locked, reached, actor=checker, request=request)
+        if reached == RequestState.REVIEWED:
+            _move(locked, policies.outcome(reviews_per_file), actor=checker, request=request)
+    if locked.state == RequestState.APPROVED:
+        release(locked, actor=checker, request=request)
+    return locked
+
+
+def _verify_stored_copy(
+    release_file: ReleaseFile, *, during: str, actor: Any, request: HttpRequest | None
+) -> Path:
+    """The stored copy's path, after checking it still matches; a mismatch is audited."""
+    path = stored_copy(release_file)
+    found = data.sha256_of_file(path) if path.is_file() else None
+    if found == release_file.sha256:
+        return path
+    audit.record(
+        "release.integrity_failed",
+        request=request,
+        actor=actor,
+        obj=release_file,
+        project=release_file.release_request.project,
+        outcome=Outcome.FAILURE,
+        details={
+            "file": release_file.name,
+            "during": during,
+            "expected_sha256": release_file.sha256,
+            "found_sha256": found,
+        },
+    )
+    raise StoredCopyChanged(
+        f"The stored copy of {release_file.name} is missing or no longer matches the SHA-256 "
+        "the output checkers reviewed, so it cannot leave the haven. The haven's "
+        "administrator has been told through the audit log."
+    )
+
+
+def manifest(release_request: ReleaseRequest) -> dict[str, Any]:
+    """What was released, from where, approved by whom: the package's ``manifest.json``."""
+    files = []
+    for release_file, reviews in _reviews_per_file(release_request):
+        files.append(
+            {
+                "name": release_file.name,
+                "description": release_file.description,
+                "sha256": release_file.sha256,
+                "size_bytes": release_file.size_bytes,
+                "job_id": release_file.job_id,
+                "code_file": release_file.code_file_name,
+                "code_version": release_file.code_version_number,
+                "extract_id": release_file.extract_id,
+                "approvals": [
+                    {
+                        "checker": review.checker.username,
+                        "approved_at": review.created_at.isoformat(),
+                    }
+                    for review in reviews
+                ],
+            }
+        )
+    released_at = release_request.released_at
+    return {
+        "release_request": release_request.pk,
+        "project": {
+            "id": release_request.project.pk,
+            "reference": release_request.project.reference,
+        },
+        "released_at": released_at.isoformat() if released_at else None,
+        "files": files,
+    }
+
+
+def release(
+    release_request: ReleaseRequest, *, actor: Any, request: HttpRequest | None = None
+) -> None:
+    """Mark an approved request and its files released, after checking every stored copy."""
+    policies.check_release(release_request.state)
+    for release_file in release_request.files.all():
+        _verify_stored_copy(release_file, during="release", actor=actor, request=request)
+    with transaction.atomic():
+        locked = _locked(release_request)
+        policies.check_release(locked.state)
+        now = timezone.now()
+        locked.files.update(released_at=now)
+        locked.released_at = now
+        release_request.released_at = now
+        _move(
+            locked,
+            RequestState.RELEASED,
+            actor=actor,
+            request=request,
+            details={"manifest": manifest(locked)},
+        )
+    release_request.state = locked.state
+
+
+def open_released_file(
+    release_file: ReleaseFile, user: Any, *, request: HttpRequest | None = None
+) -> Path:
+    """The path of a released file for a project member to download, checked and audited."""
+    release_request = release_file.release_request
+    permissions.check(user, "download_release", release_request)
+    policies.check_download(release_request.state)
+    path = _verify_stored_copy(release_file, during="download", actor=user, request=request)
+    audit.record(
+        "release.downloaded",
+        request=request,
+        actor=user,
+        obj=release_file,
+        project=release_request.project,
+        details={"file": release_file.name, "sha256": release_file.sha256},
+    )
+    return path
+
+
+def released_package(
+    release_request: ReleaseRequest, user: Any, *, request: HttpRequest | None = None
+) -> IO[bytes]:
+    """A zip of every released file under ``outputs/``, with manifest.json and SHA256SUMS.
+
+    ``sha256sum -c SHA256SUMS`` run where the zip is unpacked checks every file.
+    """
+    permissions.check(user, "download_release", release_request)
+    policies.check_download(release_request.state)
+    files = list(release_request.files.all())
+    paths = [
+        _verify_stored_copy(release_file, during="download", actor=user, request=request)
+        for release_file in files
+    ]
+    # Handed to the response, which closes it once sent.
+    archive = tempfile.TemporaryFile()  # noqa: SIM115
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        for release_file, path in zip(files, paths, strict=True):
+            package.write(path, f"outputs/{release_file.name}")
+        package.writestr("manifest.json", json.dumps(manifest(release_request), indent=2))
+        package.writestr("SHA256SUMS", "".join(f"{f.sha256}  outputs/{f.name}\n" for f in files))
+    archive.seek(0)
+    audit.record(
+        "release.downloaded",
+        request=request,
+        actor=user,
+        obj=release_request,
+        project=release_request.project,
+        details={"package": True, "files": [release_file.name for release_file in files]},
+    )
+    return archive
+
+
+def check_may_view(user: Any, release_request: ReleaseRequest) -> None:
+    """Members see their project's requests; output checkers see them once submitted."""
+    permissions.check(user, "view_release_request", release_request)
+    if not release_request.project.has_member(user):
+        try:
+            policies.check_open_to_checkers(release_request.state)
+        except ReleaseRequestError as error:
+            raise permissions.Denied(str(error)) from error
+
+
+def preview_file(
+    release_file: ReleaseFile, user: Any, *, request: HttpRequest | None = None
+) -> FilePreview:
+    """Show a checker (or a member) a file inline: CSV as rows, other text as text.
+
+    There is no download of an unreleased file for anybody; this is how checkers read one.
+    """
+    release_request = release_file.release_request
+    check_may_view(user, release_request)
+    path = _verify_stored_copy(release_file, during="review", actor=user, request=request)
+    audit.record(
+        "release.file_viewed",
+        request=request,
+        actor=user,
+        obj=release_file,
+        project=release_request.project,
+        details={"file": release_file.name},
+    )
+    suffix = Path(release_file.name).suffix.lower()
+    if suffix != ".csv" and suffix not in TEXT_SUFFIXES:
+        return FilePreview(rows=[], text="", truncated=False)
+    with path.open("rb") as handle:
+        content = handle.read(PREVIEW_MAX_BYTES + 1)
+    truncated = len(content) > PREVIEW_MAX_BYTES
+    text = content[:PREVIEW_MAX_BYTES].decode("utf-8", errors="replace")
+    if suffix != ".csv":
+        return FilePreview(rows=[], text=text, truncated=truncated)
+    rows = list(csv.reader(text.splitlines()))
+    return FilePreview(
+        rows=rows[:PREVIEW_MAX_ROWS],
+        text="",
+        truncated=truncated or len(rows) > PREVIEW_MAX_ROWS,
+    )
+
+
+def requests_awaiting_review(user: Any) -> list[ReleaseRequest]:
+    """Release requests this output checker may review and that still need their review."""
+    if not permissions.can(user, "view_review_queue"):
+        return []
+    candidates = (
+        ReleaseRequest.objects.filter(state__in=policies.UNDER_REVIEW_STATES)
+        .exclude(author=user)
+        .select_related("project")
+        .prefetch_related("files__reviews")
+        .order_by("submitted_at", "id")
+    )
+    return [
+        release_request
+        for release_request in candidates
+        if permissions.can(user, "review_release_request", release_request)
+        and any(
+            policies.can_review_file(
+                release_request.state, release_file.name, list(release_file.reviews.all()), user.pk
+            )
+            for release_file in release_request.files.all()
+        )
+    ]

@@ -1,0 +1,277 @@
+"""Pages of release requests: thin wrappers over ``services``, ``policies`` and permissions."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from havenkit.core import permissions
+from havenkit.outputs import policies, services
+from havenkit.outputs.forms import AddFileForm, NewReleaseRequestForm, ReviewForm
+from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest
+from havenkit.projects.models import Project
+from havenkit.workspaces import services as workspaces
+
+
+@dataclass
+class FileRow:
+    """One file on the request page with what this viewer may see and do with it."""
+
+    file: ReleaseFile
+    reviews: list[FileReview]
+    decisions_visible: bool
+    summary: str
+    review_form: ReviewForm | None
+
+
+def _release_request(request_id: int) -> ReleaseRequest:
+    return get_object_or_404(
+        ReleaseRequest.objects.select_related("project", "author"), pk=request_id
+    )
+
+
+def _release_file(release_request: ReleaseRequest, file_id: int) -> ReleaseFile:
+    return get_object_or_404(release_request.files, pk=file_id)
+
+
+def _to_request_page(release_request: ReleaseRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("outputs:release_request", args=[release_request.pk]))
+
+
+def _file_rows(
+    request: HttpRequest,
+    release_request: ReleaseRequest,
+    bound_review: tuple[int, ReviewForm] | None,
+) -> list[FileRow]:
+    """The files with what the request's state allows this viewer; the template asks who."""
+    user = request.user
+    rows = []
+    for release_file in release_request.files.prefetch_related("reviews__checker"):
+        reviews = list(release_file.reviews.all())
+        visible = policies.can_see_decisions(release_request.state, reviews, user.pk)
+        form = None
+        if policies.can_review_file(release_request.state, release_file.name, reviews, user.pk):
+            if bound_review and bound_review[0] == release_file.pk:
+                form = bound_review[1]
+            else:
+                form = ReviewForm(prefix=f"file-{release_file.pk}")
+        rows.append(
+            FileRow(
+                file=release_file,
+                reviews=reviews,
+                decisions_visible=visible,
+                summary=policies.review_summary(reviews, decisions_visible=visible),
+                review_form=form,
+            )
+        )
+    return rows
+
+
+def _render_request_page(
+    request: HttpRequest,
+    release_request: ReleaseRequest,
+    *,
+    add_form: AddFileForm | None = None,
+    bound_review: tuple[int, ReviewForm] | None = None,
+) -> HttpResponse:
+    rows = _file_rows(request, release_request, bound_review)
+    can_change_files = policies.can_change_files(release_request.state)
+    if can_change_files and add_form is None:
+        add_form = AddFileForm(outputs=workspaces.finished_outputs(release_request.project))
+    context = {
+        "release_request": release_request,
+        "rows": rows,
+        "can_change_files": can_change_files,
+        "add_form": add_form,
+        "can_withdraw": policies.can_withdraw(release_request.state),
+        "can_download": policies.can_download(release_request.state),
+        "approvals_needed": policies.APPROVALS_NEEDED,
+    }
+    status = (
+        400 if (add_form and add_form.errors) or (bound_review and bound_review[1].errors) else 200
+    )
+    return render(request, "outputs/release_request.html", context, status=status)
+
+
+@require_GET
+def project_requests(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_object_or_404(Project, pk=project_id)
+    permissions.check(request.user, "view_workspace", project)
+    return render(
+        request,
+        "outputs/project_requests.html",
+        {"project": project, "release_requests": project.release_requests.select_related("author")},
+    )
+
+
+def new_request(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = get_object_or_404(Project, pk=project_id)
+    permissions.check(request.user, "create_release_request", project)
+    outputs = workspaces.finished_outputs(project)
+    form = NewReleaseRequestForm(request.POST or None, outputs=outputs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            release_request = services.create_release_request(
+                project, request.user, form.choices(), request=request
+            )
+        except policies.ReleaseRequestError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, "Release request created as a draft.")
+            return _to_request_page(release_request)
+    status = 400 if form.errors else 200
+    return render(
+        request, "outputs/new_request.html", {"project": project, "form": form}, status=status
+    )
+
+
+@require_GET
+def release_request_page(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    services.check_may_view(request.user, release_request)
+    return _render_request_page(request, release_request)
+
+
+@require_POST
+def add_file(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    permissions.check(request.user, services.EDIT_REQUEST, release_request)
+    form = AddFileForm(request.POST, outputs=workspaces.finished_outputs(release_request.project))
+    if not form.is_valid():
+        return _render_request_page(request, release_request, add_form=form)
+    try:
+        release_file = services.add_file(
+            release_request, form.choice(), request.user, request=request
+        )
+    except policies.ReleaseRequestError as error:
+        form.add_error(None, str(error))
+        return _render_request_page(request, release_request, add_form=form)
+    messages.success(request, f"{release_file.name} is in the request.")
+    return _to_request_page(release_request)
+
+
+@require_POST
+def remove_file(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    try:
+        services.remove_file(release_file, request.user, request=request)
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{release_file.name} was removed from the request.")
+    return _to_request_page(release_request)
+
+
+@require_POST
+def submit(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    try:
+        services.submit(release_request, request.user, request=request)
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Submitted: two output checkers will review every file.")
+    return _to_request_page(release_request)
+
+
+@require_POST
+def withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    try:
+        services.withdraw(release_request, request.user, request=request)
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The release request was withdrawn.")
+    return _to_request_page(release_request)
+
+
+@require_POST
+def review_file(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    permissions.check(request.user, "review_release_request", release_request)
+    form = ReviewForm(request.POST, prefix=f"file-{release_file.pk}")
+    if not form.is_valid():
+        return _render_request_page(request, release_request, bound_review=(release_file.pk, form))
+    try:
+        release_request = services.review_file(
+            release_file,
+            request.user,
+            form.cleaned_data["decision"],
+            form.cleaned_data["comment"],
+            request=request,
+        )
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Your review of {release_file.name} is recorded. "
+            f"The request is now {release_request.get_state_display().lower()}.",
+        )
+    return _to_request_page(release_request)
+
+
+@require_GET
+def view_file(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    try:
+        preview = services.preview_file(release_file, request.user, request=request)
+    except services.StoredCopyChanged as error:
+        messages.error(request, str(error))
+        return _to_request_page(release_request)
+    except policies.ReleaseRequestError as error:
+        raise PermissionDenied(str(error)) from error
+    return render(
+        request,
+        "outputs/view_file.html",
+        {"release_request": release_request, "release_file": release_file, "preview": preview},
+    )
+
+
+@require_GET
+def download_file(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    try:
+        path = services.open_released_file(release_file, request.user, request=request)
+    except services.StoredCopyChanged as error:
+        messages.error(request, str(error))
+        return _to_request_page(release_request)
+    except policies.ReleaseRequestError as error:
+        raise PermissionDenied(str(error)) from error
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@require_GET
+def download_package(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    try:
+        package = services.released_package(release_request, request.user, request=request)
+    except services.StoredCopyChanged as error:
+        messages.error(request, str(error))
+        return _to_request_page(release_request)
+    except policies.ReleaseRequestError as error:
+        raise PermissionDenied(str(error)) from error
+    filename = f"{release_request.project.reference}-release-{release_request.pk}.zip"
+    return FileResponse(package, as_attachment=True, filename=filename)
+
+
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    permissions.check(request.user, "view_review_queue")
+    return render(
+        request,
+        "outputs/review_queue.html",
+        {
+            "release_requests": services.requests_awaiting_review(request.user),
+            "approvals_needed": policies.APPROVALS_NEEDED,
+        },
+    )
