@@ -1,0 +1,152 @@
+"""Forms for signing in and first-login setup; they check what was typed, services do the rest."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from havenkit.people.models import User
+from havenkit.people.signin import RECOVERY_CODE_LENGTH, TOTP_CODE_LENGTH
+
+
+class NhsForm(forms.Form):
+    """A form whose inputs carry NHS.UK classes and point at their hint and error messages.
+
+    The templates render ``{{ field }}``, so the attributes a screen reader needs (which hint
+    and which error belong to the input) are set here rather than rebuilt in every template.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("class", "nhsuk-input")
+            self._describe(name)
+
+    def _describe(self, name: str) -> None:
+        field = self.fields[name]
+        field_id = self[name].auto_id
+        described_by = []
+        if field.help_text:
+            described_by.append(f"{field_id}-hint")
+        if self._errors is not None and name in self._errors:
+            described_by.append(f"{field_id}-error")
+            field.widget.attrs["class"] = "nhsuk-input nhsuk-input--error"
+        if described_by:
+            field.widget.attrs["aria-describedby"] = " ".join(described_by)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        for name in self.fields:
+            self._describe(name)
+
+    def first_field_id(self) -> str:
+        """Where the error summary sends someone for an error that belongs to no one field."""
+        return self[next(iter(self.fields))].auto_id
+
+
+class CodeField(forms.CharField):
+    """A code typed from an authenticator app or a recovery-code list: digits only.
+
+    Spaces and hyphens are dropped, since people copy codes the way they are shown ("123 456").
+    """
+
+    def __init__(self, *, lengths: tuple[int, ...], wrong_shape: str, **kwargs: Any) -> None:
+        self.lengths = lengths
+        self.wrong_shape = wrong_shape
+        kwargs.setdefault("label", "Code")
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "autocomplete": "one-time-code",
+                    "inputmode": "numeric",
+                    "spellcheck": "false",
+                    "class": "nhsuk-input nhsuk-input--width-10",
+                }
+            ),
+        )
+        kwargs.setdefault("error_messages", {"required": wrong_shape})
+        super().__init__(max_length=40, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).replace(" ", "").replace("-", "")
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if not (value.isdigit() and len(value) in self.lengths):
+            raise forms.ValidationError(self.wrong_shape, code="shape")
+
+
+class SignInForm(NhsForm):
+    username = forms.CharField(
+        label="Username", widget=forms.TextInput(attrs={"autocomplete": "username"})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].error_messages["required"] = "Enter your username."
+        self.fields["password"].error_messages["required"] = "Enter your password."
+
+
+class SecondFactorForm(NhsForm):
+    code = CodeField(
+        lengths=(TOTP_CODE_LENGTH, RECOVERY_CODE_LENGTH),
+        wrong_shape="Enter the 6-digit code from your authenticator app, "
+        "or a 12-digit recovery code.",
+        help_text="The 6-digit code your authenticator app shows now. If you do not have your "
+        "phone, enter one of your 12-digit recovery codes.",
+    )
+
+
+class EnrolmentCodeForm(NhsForm):
+    code = CodeField(
+        lengths=(TOTP_CODE_LENGTH,),
+        wrong_shape="Enter the 6-digit code your authenticator app shows.",
+        help_text="After adding havenkit to your app, enter the 6-digit code it shows.",
+    )
+
+
+class NewPasswordForm(NhsForm):
+    """The password a person chooses at first login, to replace the one they were given."""
+
+    new_password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a new password."},
+    )
+    new_password_again = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter your new password again."},
+    )
+
+    def __init__(self, person: User, *args: Any, **kwargs: Any) -> None:
+        self.person = person
+        super().__init__(*args, **kwargs)
+        self.fields["new_password"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+        self._describe("new_password")
+
+    def clean_new_password(self) -> str:
+        password = self.cleaned_data["new_password"]
+        if self.person.check_password(password):
+            raise forms.ValidationError(
+                "Choose a new password: it must be different from the one you were given."
+            )
+        password_validation.validate_password(password, self.person)
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, again = data.get("new_password"), data.get("new_password_again")
+        if first and again is not None and first != again:
+            self.add_error("new_password_again", "The two passwords are not the same.")
+        return data
