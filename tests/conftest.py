@@ -13,6 +13,8 @@ from havenkit.people.models import User
 
 PASSWORD = "correct horse battery staple"
 
+pytest_plugins = ["tests.haven"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_havenkit_home(settings, tmp_path):

@@ -17,7 +17,7 @@ from havenkit.outputs.models import (
 from havenkit.outputs.policies import ReleaseRequestError
 from havenkit.outputs.services import FileChoice, StoredCopyChanged
 from havenkit.workspaces import services as workspaces
-from tests.outputs.conftest import TABLE_CSV
+from tests.haven import TABLE_CSV
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from havenkit.outputs import services
 from havenkit.outputs.models import FileReview, ReleaseRequest, RequestState
 from havenkit.outputs.services import FileChoice
 from tests.conftest import sign_in
-from tests.outputs.conftest import SUMMARY_TXT, TABLE_CSV
+from tests.haven import SUMMARY_TXT, TABLE_CSV
 
 pytestmark = pytest.mark.django_db
 

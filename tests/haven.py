@@ -1,4 +1,5 @@
-"""A project with real job outputs on disk, made without the sandbox, and the people around it."""
+"""Shared fixtures: a project with real job outputs on disk, made without the sandbox, and the
+people around it (a PI, a researcher, two output checkers from outside the project)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
