@@ -163,6 +163,12 @@ WHITENOISE_USE_FINDERS = True
 MAX_CODE_FILE_BYTES = int(os.environ.get("HAVENKIT_MAX_CODE_FILE_BYTES", str(1024 * 1024)))
 # How many jobs one worker runs at once.
 WORKER_CONCURRENCY = int(os.environ.get("HAVENKIT_WORKER_CONCURRENCY", "2"))
+# Limits of every job in the sandbox (read by havenkit.workspaces.worker).
+JOB_WALL_SECONDS = float(os.environ.get("HAVENKIT_JOB_WALL_SECONDS", "3600"))
+JOB_CPU_SECONDS = int(os.environ.get("HAVENKIT_JOB_CPU_SECONDS", "3600"))
+JOB_MEMORY_BYTES = int(os.environ.get("HAVENKIT_JOB_MEMORY_BYTES", str(4 * 1024**3)))
+JOB_MAX_PROCESSES = int(os.environ.get("HAVENKIT_JOB_MAX_PROCESSES", "64"))
+JOB_OUTPUT_BYTES = int(os.environ.get("HAVENKIT_JOB_OUTPUT_BYTES", str(1024**3)))
 
 LOGGING = {
     "version": 1,

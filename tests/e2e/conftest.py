@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 class DemoAccount:
     username: str
     password: str
-    totp_secret: str
+    totp_secret: str | None
     roles: list[str]
 
     last_step_used: int = -1
@@ -127,7 +127,6 @@ def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
             roles=entry["roles"],
         )
         for entry in json.loads(run("demo", "accounts", "--json"))
-        if entry.get("totp_secret")
     }
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -52,6 +52,16 @@ class JobState(models.TextChoices):
 
 FINISHED_STATES = (JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT)
 
+# The NHS.UK tag colour that shows each state at a glance.
+STATE_TAG_CLASSES = {
+    JobState.QUEUED: "nhsuk-tag--grey",
+    JobState.RUNNING: "nhsuk-tag--blue",
+    JobState.SUCCEEDED: "nhsuk-tag--green",
+    JobState.FAILED: "nhsuk-tag--red",
+    JobState.CANCELLED: "nhsuk-tag--grey",
+    JobState.TIMED_OUT: "nhsuk-tag--orange",
+}
+
 
 class Job(models.Model):
     """One run of one code version on one extract, in the sandbox."""
@@ -71,7 +81,12 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     exit_code = models.IntegerField(null=True, blank=True)
     failure_reason = models.TextField(blank=True)
+    # Which sandbox limit stopped the job ("wall_time", "memory"...), if one did.
+    limit_hit = models.CharField(max_length=20, blank=True)
     peak_memory_bytes = models.BigIntegerField(null=True, blank=True)
+    # "host:pid" of the worker running the job, so a restarted worker can tell its own
+    # abandoned jobs from those another live worker is still running.
+    worker_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -82,6 +97,17 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def state_tag_class(self) -> str:
+        return STATE_TAG_CLASSES[JobState(self.state)]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """How long the job ran, once it has finished running."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
 
 
 class JobOutput(models.Model):

@@ -1,7 +1,8 @@
 """What other apps may ask of workspaces: code, jobs and the files jobs wrote.
 
 A job's files live under ``HAVENKIT_HOME/jobs/<job id>/``: ``code/`` (the script, read-only
-in the sandbox), ``outputs/`` (the one writable folder) and ``log.txt``.
+in the sandbox), ``outputs/`` (the one writable folder) and ``log.txt``. The worker that runs
+jobs is :mod:`havenkit.workspaces.runner`.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.data import services as data
@@ -19,6 +21,10 @@ from havenkit.workspaces.models import CodeFile, CodeVersion, Job, JobOutput, Jo
 
 class OutputNotFound(Exception):
     """The named file is not an output of a finished job of this project."""
+
+
+class JobNotCancellable(Exception):
+    """The job has already finished, so there is nothing to cancel."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,26 @@ def job_directory(job: Job) -> Path:
 
 def outputs_directory(job: Job) -> Path:
     return job_directory(job) / "outputs"
+
+
+def code_directory(job: Job) -> Path:
+    return job_directory(job) / "code"
+
+
+def log_path(job: Job) -> Path:
+    return job_directory(job) / "log.txt"
+
+
+def read_log(job: Job, max_bytes: int = 256 * 1024) -> tuple[str, bool]:
+    """The end of the job's log as text, and whether earlier lines were left out to fit."""
+    path = log_path(job)
+    if not path.is_file():
+        return "", False
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - max_bytes))
+        tail = handle.read()
+    return tail.decode("utf-8", errors="replace"), size > max_bytes
 
 
 @transaction.atomic
@@ -80,6 +106,32 @@ def submit_job(project: Any, code_version: CodeVersion, submitted_by: Any) -> Jo
         project=project,
         details={"code": code_version.code_file.name, "version": code_version.number},
     )
+    return job
+
+
+@transaction.atomic
+def cancel_job(job: Job, cancelled_by: Any) -> Job:
+    """Cancel a queued job at once, or ask the worker to stop a running one."""
+    queued = Job.objects.filter(pk=job.pk, state=JobState.QUEUED)
+    if queued.update(
+        state=JobState.CANCELLED,
+        cancel_requested=True,
+        finished_at=timezone.now(),
+        failure_reason="Cancelled before it started.",
+    ):
+        was = JobState.QUEUED
+    elif Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True):
+        was = JobState.RUNNING
+    else:
+        raise JobNotCancellable(f"Job {job.pk} has already finished, so it cannot be cancelled.")
+    audit.record(
+        "job.cancelled",
+        actor=cancelled_by,
+        obj=job,
+        project=job.project_id,
+        details={"state_when_cancelled": was},
+    )
+    job.refresh_from_db()
     return job
 
 
