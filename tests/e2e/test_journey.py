@@ -48,8 +48,8 @@ def researcher_runs_a_job(page: Page, instance: Instance) -> str:
 
 
 def researcher_asks_for_release(page: Page, instance: Instance) -> str:
-    project_link = page.get_by_role("link", name=re.compile("release requests", re.I)).first
-    project_link.click()
+    page.get_by_role("link", name=re.compile("Back to the workspace")).click()
+    page.get_by_role("link", name="Release requests of HK-2026-001").click()
     assert_accessible(page)
     page.get_by_role("link", name="Start a release request").click()
     assert_accessible(page)
