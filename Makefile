@@ -62,7 +62,7 @@ test-sqlite: install install-test-system
 	$(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
 
 test-postgres: install install-test-system
-	scripts/with-postgres $(BIN)/pytest -n 2 --dist loadfile -m "not e2e and not sandbox"
+	scripts/with-postgres $(BIN)/pytest -n 2 --dist loadfile -m "not e2e"
 
 test-e2e: install install-test-system
 	$(BIN)/pytest -m e2e
