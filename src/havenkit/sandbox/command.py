@@ -137,8 +137,6 @@ def bubblewrap_command(spec: SandboxSpec) -> list[str]:
         "MPLCONFIGDIR",
         f"{SCRATCH_MOUNT}/matplotlib",
     ]
-    # The interpreter, its libraries and havenkit's own source, read-only.
-    argv += _system_binds(spec.system_paths)
     argv += [
         # A /proc for the new pid namespace only: the job sees its own few processes.
         "--proc",
@@ -152,9 +150,13 @@ def bubblewrap_command(spec: SandboxSpec) -> list[str]:
         "--dev",
         "/dev",
         # Scratch space that disappears with the job (and counts against its memory limit).
+        # Mounted before the system paths, so a virtualenv or checkout that lives under the
+        # host's /tmp (as in CI) is bound on top of it rather than hidden by it.
         "--tmpfs",
         SCRATCH_MOUNT,
     ]
+    # The interpreter, its libraries and havenkit's own source, read-only.
+    argv += _system_binds(spec.system_paths)
     if spec.extract_dir is not None:
         # The project's extract, read-only: a job can never change the data it analyses.
         argv += ["--ro-bind", str(spec.extract_dir), DATA_MOUNT]
