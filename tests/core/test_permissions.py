@@ -7,27 +7,13 @@ import pytest
 
 from havenkit.core import permissions
 from havenkit.core.roles import Role
-from havenkit.projects import services as projects
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def project(make_person):
-    pi = make_person(Role.RESEARCHER, Role.PI, username="pi")
-    return projects.create_active_project(
-        reference="HK-1",
-        title="t",
-        organisation="o",
-        lay_summary="l",
-        public_benefit="b",
-        pi=pi,
-        researchers=[],
-        datasets_used="d",
-        start_date=datetime.date(2026, 1, 1),
-        end_date=datetime.date(2099, 1, 1),
-        approved_by=make_person(Role.APPROVER),
-    )
+def project(make_person, make_project):
+    return make_project(make_person(Role.RESEARCHER, Role.PI, username="pi"), [])
 
 
 def test_researcher_who_is_not_a_member_is_refused_with_a_reason(make_person, project):
