@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := bubblewrap nodejs npm
 TEST_APT_PACKAGES := chromium postgresql-15
 
-.PHONY: install install-system install-test-system demo test check fix lint test-sqlite test-postgres test-e2e clean
+.PHONY: install install-system install-test-system demo test check fix lint test-sqlite test-postgres test-e2e bench-sdc clean
 
 install: install-system $(BIN)/.installed node_modules/.installed
 
@@ -69,6 +69,9 @@ test-e2e: install install-test-system
 
 # Lint, then the whole suite on SQLite, again on a throw-away PostgreSQL, then the browser.
 test: lint test-sqlite test-postgres test-e2e
+
+bench-sdc: install
+	$(BIN)/python -m bench.sdc
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
