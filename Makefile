@@ -5,8 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := bubblewrap nodejs npm
-TEST_APT_PACKAGES := chromium postgresql-15
 
 .PHONY: install install-system install-test-system demo test check fix lint test-sqlite test-postgres test-e2e bench-sdc clean
 
@@ -17,6 +15,9 @@ install-system:
 	@missing=""; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	command -v Rscript >/dev/null || missing="$$missing r-base-core"; \
+	[ -d /usr/lib/R/site-library/data.table ] || missing="$$missing r-cran-data.table"; \
+	[ -d /usr/lib/R/library/survival ] || [ -d /usr/lib/R/site-library/survival ] || missing="$$missing r-cran-survival"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -27,6 +28,7 @@ install-test-system: install-system
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	command -v slurmctld >/dev/null || missing="$$missing slurmctld slurmd slurm-client"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -169,6 +169,11 @@ JOB_CPU_SECONDS = int(os.environ.get("HAVENKIT_JOB_CPU_SECONDS", "3600"))
 JOB_MEMORY_BYTES = int(os.environ.get("HAVENKIT_JOB_MEMORY_BYTES", str(4 * 1024**3)))
 JOB_MAX_PROCESSES = int(os.environ.get("HAVENKIT_JOB_MAX_PROCESSES", "64"))
 JOB_OUTPUT_BYTES = int(os.environ.get("HAVENKIT_JOB_OUTPUT_BYTES", str(1024**3)))
+# The unprivileged host account jobs run as when havenkit runs as root.
+JOB_USER = os.environ.get("HAVENKIT_JOB_USER", "nobody")
+# "local" runs jobs on this machine; "slurm" submits them to a Slurm cluster with sbatch.
+EXECUTOR = os.environ.get("HAVENKIT_EXECUTOR", "local")
+SLURM_PARTITION = os.environ.get("HAVENKIT_SLURM_PARTITION", "")
 
 LOGGING = {
     "version": 1,

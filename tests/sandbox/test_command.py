@@ -14,7 +14,8 @@ def _spec(tmp_path: Path, extract: Path | None = None) -> SandboxSpec:
 
 
 def _bind_targets(argv: list[str]) -> dict[str, str]:
-    """Where each bind mount lands in the sandbox, mapped to its host source."""
+    """Where each bind mount of the outer sandbox (the one that sees the host) lands."""
+    argv = argv[: argv.index("--")]
     targets = {}
     for index, flag in enumerate(argv):
         if flag in ("--bind", "--ro-bind"):
@@ -22,14 +23,48 @@ def _bind_targets(argv: list[str]) -> dict[str, str]:
     return targets
 
 
-def test_every_isolation_flag_is_set(tmp_path):
-    argv = bubblewrap_command(_spec(tmp_path))
-    for flag in ("--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"):
-        assert flag in argv
-    assert argv[argv.index("--cap-drop") + 1] == "ALL"
-    assert argv[argv.index("--uid") + 1] == argv[argv.index("--gid") + 1] == "65534"
-    assert "--clearenv" in argv
-    assert "--share-net" not in argv
+def _layers(argv: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The outer bwrap, what runs between the two (setpriv as root), and the inner bwrap."""
+    outer_end = argv.index("--")
+    inner_start = argv.index("/usr/bin/bwrap", 1)
+    return argv[:outer_end], argv[outer_end + 1 : inner_start], argv[inner_start:]
+
+
+@pytest.mark.parametrize("as_root", [True, False])
+def test_every_isolation_flag_is_set(tmp_path, as_root):
+    outer, _between, inner = _layers(bubblewrap_command(_spec(tmp_path), as_root=as_root))
+    for namespace in ("net", "pid", "ipc", "uts", "cgroup"):
+        assert f"--unshare-{namespace}" in outer
+    for flag in ("--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in outer
+    for flag in ("--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"):
+        assert flag in inner
+    assert inner[inner.index("--cap-drop") + 1] == "ALL"
+    assert inner[inner.index("--uid") + 1] == inner[inner.index("--gid") + 1] == "65534"
+    assert inner[inner.index("--ro-bind") + 1 : inner.index("--ro-bind") + 3] == ["/proc", "/proc"]
+    assert "--share-net" not in outer + inner
+
+
+def test_as_root_the_job_becomes_the_job_account_before_anything_runs(tmp_path):
+    spec = SandboxSpec(
+        tmp_path, tmp_path, None, command_for("analysis.py"), job_uid=999, job_gid=998
+    )
+    outer, between, _inner = _layers(bubblewrap_command(spec, as_root=True))
+    # The outer sandbox keeps only the two capabilities setpriv needs, and no user namespace
+    # (in one, bwrap would map the job to root).
+    assert outer[outer.index("--cap-drop") + 1] == "ALL"
+    added = {outer[index + 1] for index, flag in enumerate(outer) if flag == "--cap-add"}
+    assert added == {"CAP_SETUID", "CAP_SETGID"}
+    assert "--unshare-user" not in outer
+    assert between[:3] == ["/usr/bin/setpriv", "--reuid=999", "--regid=998"]
+    assert {"--clear-groups", "--inh-caps=-all", "--no-new-privs"} <= set(between)
+
+
+def test_unprivileged_havenkit_needs_no_capabilities(tmp_path):
+    outer, between, _inner = _layers(bubblewrap_command(_spec(tmp_path), as_root=False))
+    assert "--cap-add" not in outer
+    assert "--unshare-user" in outer
+    assert between == []
 
 
 def test_only_outputs_are_writable(tmp_path):
@@ -56,6 +91,7 @@ def test_the_repository_and_havenkit_home_are_never_bound(tmp_path, settings):
 
 def test_the_environment_is_short_and_scrubbed(tmp_path):
     argv = bubblewrap_command(_spec(tmp_path))
+    argv = argv[: argv.index("--")]
     names = {argv[index + 1] for index, flag in enumerate(argv) if flag == "--setenv"}
     assert names == {
         "PATH",
@@ -70,8 +106,9 @@ def test_the_environment_is_short_and_scrubbed(tmp_path):
 
 def test_the_command_runs_last_from_code(tmp_path):
     argv = bubblewrap_command(_spec(tmp_path))
-    assert argv[argv.index("--chdir") + 1] == "/code"
-    assert argv[argv.index("--") + 1 :] == [sys.executable, "-u", "/code/analysis.py"]
+    _outer, _between, inner = _layers(argv)
+    assert inner[inner.index("--chdir") + 1] == "/code"
+    assert inner[inner.index("--") + 1 :] == [sys.executable, "-u", "/code/analysis.py"]
 
 
 def test_r_says_clearly_when_it_is_not_installed():

@@ -31,6 +31,62 @@ def test_runs_as_nobody(run_script):
     assert probe == {"uid": 65534, "gid": 65534}
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` on the host, read from the host's /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rpartition(")")[2].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _host_uids(pid: int) -> tuple[int, ...]:
+    """The real, effective, saved and filesystem uids the host kernel gives ``pid``."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return tuple(int(uid) for uid in line.split()[1:])
+    raise AssertionError(f"no Uid line for {pid}")
+
+
+def test_on_the_host_the_jobs_processes_are_not_root(run_script):
+    sandbox_pids: list[int] = []
+    job_uids: dict[int, tuple[int, ...]] = {}
+
+    def look_from_the_host() -> bool:
+        for pid in _descendants(sandbox_pids[0]):
+            try:
+                program, *arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if program == sys.executable.encode() and b"/code/job.py" in arguments:
+                    job_uids[pid] = _host_uids(pid)
+            except OSError:
+                continue
+        return False
+
+    run = run_script(
+        """
+        import time
+        open("/outputs/made-by-the-job.txt", "w").write("x")
+        time.sleep(1.5)
+        """,
+        on_start=sandbox_pids.append,
+        should_cancel=look_from_the_host,
+    )
+    assert run.result.succeeded, run.log
+    assert job_uids, "the job's process was never seen from the host"
+    assert all(0 not in uids for uids in job_uids.values())
+    assert (run.outputs / "made-by-the-job.txt").stat().st_uid != 0
+
+
 def test_cannot_reach_a_port_open_on_the_host(run_script):
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]

@@ -1,6 +1,9 @@
-"""A project with a member researcher and an extract, and small job limits for fast tests."""
+"""A project with a member researcher and an extract, small job limits for fast tests, and
+the two executors jobs can run on: this machine, and a real single-node Slurm cluster."""
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -9,6 +12,7 @@ from havenkit.core.roles import Role
 from havenkit.data import services as data
 from havenkit.data.models import Dataset, DatasetVersion
 from havenkit.projects import services as projects
+from havenkit.sandbox.slurm_cluster import loopback_cluster
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +66,19 @@ def extract(project, make_person):
     return data.create_extract(
         project, version, {"admissions": admissions}, recipe={}, created_by=steward
     )
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory) -> Iterator[Path]:
+    """A real single-node Slurm (slurmctld and slurmd) on loopback for this test session."""
+    with loopback_cluster(tmp_path_factory.mktemp("slurm")) as conf:
+        yield conf
+
+
+@pytest.fixture(params=["local", "slurm"])
+def executor(request, settings) -> str:
+    """Run the test's jobs on this machine, then again through the Slurm cluster."""
+    if request.param == "slurm":
+        request.getfixturevalue("slurm_cluster")
+    settings.EXECUTOR = request.param
+    return request.param

@@ -1,5 +1,6 @@
 """The workspace pages: who may see and do what, and how bad input is refused."""
 
+import shutil
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from havenkit.core.models import AuditEvent
 from havenkit.core.roles import Role
+from havenkit.data import services as data
 from havenkit.projects import services as projects
 from havenkit.workspaces import services
 from havenkit.workspaces.models import CodeFile, Job, JobState
@@ -162,6 +164,15 @@ def test_running_code_queues_a_job(client, project, extract, code_file):
     assert job.state == JobState.QUEUED
     assert job.extract == extract
     assert AuditEvent.objects.filter(action="job.submitted", object_id=str(job.pk)).exists()
+
+
+def test_running_on_an_extract_whose_data_is_gone_is_refused(client, project, extract, code_file):
+    shutil.rmtree(data.extract_directory(extract))
+    url = reverse("workspaces:run_job", args=[project.pk, code_file.pk])
+    response = client.post(url, follow=True)
+    assert "Extract 1 is no longer in this project&#x27;s workspace" in response.content.decode()
+    assert not Job.objects.exists()
+    assert not AuditEvent.objects.filter(action="job.submitted").exists()
 
 
 def test_running_needs_a_post(client, project, code_file):

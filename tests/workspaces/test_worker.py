@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import shutil
 import socket
 import stat
 from textwrap import dedent
@@ -10,11 +11,14 @@ import pytest
 from django.core.management import call_command
 
 from havenkit.core.models import AuditEvent
+from havenkit.data import services as data
 from havenkit.workspaces import services
 from havenkit.workspaces.models import Job, JobState
 from havenkit.workspaces.worker import ABANDONED_REASON, claim_next_job
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
+# Tests of how a job runs and ends hold on this machine and through Slurm alike.
+on_both_executors = pytest.mark.usefixtures("executor")
 
 COUNT_BY_AREA = """
 import pandas as pd
@@ -34,6 +38,7 @@ def _run_worker() -> None:
     call_command("worker", "--once", "--poll-interval", "0.1")
 
 
+@on_both_executors
 def test_a_job_reads_the_extract_and_its_output_is_recorded(project, researcher, extract):
     job = _queue(project, researcher, COUNT_BY_AREA)
     _run_worker()
@@ -76,6 +81,7 @@ def test_starting_and_finishing_are_audited(project, researcher, extract):
     assert finished.details == {"state": "succeeded", "exit_code": 0, "limit_hit": None}
 
 
+@on_both_executors
 def test_a_script_that_raises_fails_with_its_traceback_in_the_log(project, researcher):
     job = _queue(project, researcher, "raise ValueError('no such column: age')\n")
     _run_worker()
@@ -88,6 +94,33 @@ def test_a_script_that_raises_fails_with_its_traceback_in_the_log(project, resea
     assert "ValueError: no such column: age" in log
 
 
+@on_both_executors
+def test_a_syntax_error_fails_with_pythons_message_in_the_log(project, researcher):
+    job = _queue(project, researcher, "print('unclosed'\n")
+    _run_worker()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.exit_code == 1
+    log = services.read_log(job)[0]
+    assert "SyntaxError" in log
+    assert "/code/analysis.py" in log
+    assert not job.outputs.exists()
+
+
+def test_a_job_whose_extract_was_withdrawn_after_queuing_fails_clearly(
+    project, researcher, extract
+):
+    job = _queue(project, researcher, COUNT_BY_AREA)
+    shutil.rmtree(data.extract_directory(extract))
+    _run_worker()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "Extract 1 is no longer in this project's workspace" in job.failure_reason
+    assert not services.outputs_directory(job).exists()
+    assert not job.outputs.exists()
+
+
+@on_both_executors
 def test_an_endless_loop_times_out(project, researcher, settings):
     settings.JOB_WALL_SECONDS = 1.5
     job = _queue(project, researcher, "while True:\n    pass\n")
@@ -99,6 +132,7 @@ def test_an_endless_loop_times_out(project, researcher, settings):
     assert "time limit" in services.read_log(job)[0]
 
 
+@on_both_executors
 def test_a_memory_hog_fails_and_says_memory(project, researcher, settings):
     settings.JOB_MEMORY_BYTES = 100 * 1024**2
     job = _queue(project, researcher, "hoard = []\nwhile True:\n    hoard.append(b'x' * 10**7)\n")
@@ -129,6 +163,7 @@ def test_a_job_cannot_read_havenkit_home(project, researcher, extract, settings)
     assert f"{settings.HAVENKIT_HOME} False" in log
 
 
+@on_both_executors
 def test_once_drains_every_queued_job(project, researcher):
     jobs = [_queue(project, researcher, f"print({n})\n", name=f"job{n}.py") for n in range(3)]
     _run_worker()
@@ -136,6 +171,7 @@ def test_once_drains_every_queued_job(project, researcher):
     assert set(states.values()) == {JobState.SUCCEEDED}
 
 
+@on_both_executors
 def test_a_cancel_request_stops_a_running_job(project, researcher):
     job = _queue(project, researcher, "import time\ntime.sleep(60)\n")
     # The researcher pressed "cancel" just after the worker claimed the job.
@@ -154,6 +190,35 @@ def test_a_cancelled_queued_job_never_runs(project, researcher):
     assert job.state == JobState.CANCELLED
     assert job.started_at is None
     assert not services.log_path(job).exists()
+
+
+@on_both_executors
+def test_an_r_job_reads_the_csv_extract_with_data_table_and_fits_a_survival_model(
+    project, researcher, extract
+):
+    job = _queue(
+        project,
+        researcher,
+        """
+        library(data.table)
+        library(survival)
+        admissions <- fread("/data/admissions.csv")
+        counts <- admissions[, .(admissions = .N), by = council_area]
+        fwrite(counts, "/outputs/counts.csv")
+        fit <- survfit(Surv(c(1, 2, 3), c(1, 0, 1)) ~ 1)
+        cat("median survival", summary(fit)$table[["median"]], "\\n")
+        """,
+        name="counts.R",
+    )
+    _run_worker()
+    job.refresh_from_db()
+    log = services.read_log(job)[0]
+    assert job.state == JobState.SUCCEEDED, log
+    assert "median survival 3" in log
+    counts = (services.outputs_directory(job) / "counts.csv").read_text()
+    assert "Edinburgh,18" in counts
+    assert "West Lothian,12" in counts
+    assert [output.name for output in job.outputs.all()] == ["counts.csv"]
 
 
 def test_r_code_fails_clearly_when_r_is_missing(project, researcher, monkeypatch):

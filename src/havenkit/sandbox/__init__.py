@@ -1,7 +1,8 @@
 """Run untrusted analysis code with no network, read-only data and hard limits (bubblewrap).
 
 A pure library: it takes paths and limits and returns what happened, knowing nothing of
-Django, jobs or projects. ``havenkit.workspaces`` wraps it.
+Django, jobs or projects. ``havenkit.workspaces`` wraps it. Jobs run on this machine
+(:func:`run_sandboxed`) or on a Slurm cluster (:func:`run_on_slurm`) through the same runner.
 """
 
 from havenkit.sandbox.command import (
@@ -21,6 +22,7 @@ from havenkit.sandbox.runner import (
     folder_size,
     run_sandboxed,
 )
+from havenkit.sandbox.slurm import SlurmJobLost, SlurmUnavailable, run_on_slurm
 
 __all__ = [
     "CODE_MOUNT",
@@ -33,9 +35,12 @@ __all__ = [
     "SandboxResult",
     "SandboxSpec",
     "SandboxUnavailable",
+    "SlurmJobLost",
+    "SlurmUnavailable",
     "bubblewrap_command",
     "command_for",
     "default_system_paths",
     "folder_size",
+    "run_on_slurm",
     "run_sandboxed",
 ]

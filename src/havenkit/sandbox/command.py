@@ -1,7 +1,8 @@
 """What a sandboxed job may see and use, and the bubblewrap command line that enforces it.
 
-Every security-relevant flag is set in :func:`bubblewrap_command`, each with the reason it is
-there, so a reviewer reads the whole sandbox in one place.
+Every security-relevant flag is set in this module, in :func:`bubblewrap_command` and the
+three helpers it assembles (environment, file system, the job account's inner layer), each
+with the reason it is there, so a reviewer reads the whole sandbox in one place.
 """
 
 import os
@@ -18,8 +19,13 @@ OUTPUTS_MOUNT = "/outputs"
 # The sandbox's own tmpfs, private to the job and gone when it ends (not the host's /tmp).
 SCRATCH_MOUNT = "/tmp"  # noqa: S108
 
-# The uid and gid of "nobody": the job never runs as root, even though havenkit does.
+# The uid and gid the job has inside the sandbox ("nobody"). On the host it is the job account
+# (see :class:`SandboxSpec`), never root, even when havenkit itself runs as root.
 NOBODY = "65534"
+NOBODY_ID = 65534
+# Where the sandbox finds the programs that set it up; they are part of the bound /usr.
+BWRAP = "/usr/bin/bwrap"
+SETPRIV = "/usr/bin/setpriv"
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,26 @@ class SandboxSpec:
     command: tuple[str, ...]
     limits: Limits = field(default_factory=Limits)
     system_paths: tuple[Path, ...] = field(default_factory=default_system_paths)
+    # The unprivileged host account the job's processes run as when havenkit runs as root
+    # (a dedicated account such as ``havenkit-job``, or nobody); it is given ``outputs_dir``.
+    job_uid: int = NOBODY_ID
+    job_gid: int = NOBODY_ID
 
 
 def _system_binds(paths: tuple[Path, ...]) -> list[str]:
-    """Mirror each host system path read-only, keeping symlinks (``/lib -> usr/lib``) as links."""
+    """Mirror each host system path read-only, keeping symlinks (``/lib -> usr/lib``) as links.
+
+    bwrap copies the mode of a bound path's host parents (``/root`` is 0700), which would lock
+    the unprivileged job out of an interpreter installed under them, so the parents are made
+    first as plain 0755 folders: they hold nothing but the bound paths.
+    """
     argv: list[str] = []
+    parents = dict.fromkeys(
+        parent for path in paths if path.exists() for parent in reversed(path.parents[:-1])
+    )
+    for parent in parents:
+        if parent not in paths and parent != Path(SCRATCH_MOUNT):
+            argv += ["--perms", "0755", "--dir", str(parent)]
     for path in paths:
         if path.is_symlink():
             argv += ["--symlink", os.readlink(path), str(path)]
@@ -87,74 +108,35 @@ def _search_path() -> str:
     return ":".join([str(Path(sys.prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
-def bubblewrap_command(spec: SandboxSpec) -> list[str]:
-    """The full ``bwrap`` argv that runs ``spec.command`` with nothing but what the job needs."""
-    argv = [
-        "bwrap",
-        # New namespaces for everything: the network namespace has no interfaces (not even a
-        # working loopback), so no service of the host or the internet is reachable; new pid,
-        # ipc, uts and cgroup namespaces hide the host's processes, shared memory and names.
-        "--unshare-all",
-        # Insist on a user namespace rather than "try", so the uid mapping below always holds.
-        "--unshare-user",
-        # And forbid the job from making a nested one, where it could pretend to be root.
-        "--disable-userns",
-        # If havenkit's worker dies, the job dies with it rather than running unwatched.
-        "--die-with-parent",
-        # A new session, so the job cannot reach the worker's terminal (TIOCSTI injection).
-        "--new-session",
-        # No capabilities at all, inside or outside the namespace.
-        "--cap-drop",
-        "ALL",
-        # Run as nobody: unprivileged even though havenkit itself runs as root.
-        "--uid",
-        NOBODY,
-        "--gid",
-        NOBODY,
-        "--hostname",
-        "sandbox",
-        # Start from an empty environment: none of havenkit's settings or secrets leak in.
-        "--clearenv",
-        "--setenv",
-        "PATH",
-        _search_path(),
-        "--setenv",
-        "HOME",
-        SCRATCH_MOUNT,
-        "--setenv",
-        "LANG",
-        "C.UTF-8",
-        "--setenv",
-        "PYTHONDONTWRITEBYTECODE",
-        "1",
-        "--setenv",
-        "HAVENKIT_EXTRACT",
-        DATA_MOUNT,
-        "--setenv",
-        "HAVENKIT_OUTPUTS",
-        OUTPUTS_MOUNT,
-        "--setenv",
-        "MPLCONFIGDIR",
-        f"{SCRATCH_MOUNT}/matplotlib",
-    ]
-    argv += [
-        # A /proc for the new pid namespace only: the job sees its own few processes.
-        "--proc",
-        "/proc",
-        # Read-only: havenkit runs bwrap as root, so the job's uid 65534 maps to the host's
-        # uid 0, and the kernel lets that uid write host-wide settings in /proc/sys (such as
-        # kernel.core_pattern) even without capabilities. A read-only /proc refuses them all.
-        "--remount-ro",
-        "/proc",
-        # A minimal /dev (null, zero, random, tty...), never the host's devices.
-        "--dev",
-        "/dev",
-        # Scratch space that disappears with the job (and counts against its memory limit).
-        # Mounted before the system paths, so a virtualenv or checkout that lives under the
-        # host's /tmp (as in CI) is bound on top of it rather than hidden by it.
-        "--tmpfs",
-        SCRATCH_MOUNT,
-    ]
+def _environment() -> list[str]:
+    """Start from an empty environment: none of havenkit's settings or secrets leak in."""
+    variables = {
+        "PATH": _search_path(),
+        "HOME": SCRATCH_MOUNT,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HAVENKIT_EXTRACT": DATA_MOUNT,
+        "HAVENKIT_OUTPUTS": OUTPUTS_MOUNT,
+        "MPLCONFIGDIR": f"{SCRATCH_MOUNT}/matplotlib",
+    }
+    argv = ["--clearenv"]
+    for name, value in variables.items():
+        argv += ["--setenv", name, value]
+    return argv
+
+
+def _filesystem(spec: SandboxSpec) -> list[str]:
+    """The job's whole view of files: a read-only system, its inputs, and one writable folder."""
+    # A /proc for the new pid namespace only: the job sees its own few processes. It stays
+    # writable here only so the inner bwrap can write its uid map; the job gets it read-only.
+    argv = ["--proc", "/proc"]
+    # A minimal /dev (null, zero, random, tty...), never the host's devices.
+    argv += ["--dev", "/dev"]
+    # Scratch space that disappears with the job (and counts against its memory limit),
+    # writable by the job account like any /tmp. Mounted before the system paths, so a
+    # virtualenv or checkout that lives under the host's /tmp (as in CI) is bound on top of it
+    # rather than hidden by it.
+    argv += ["--perms", "1777", "--tmpfs", SCRATCH_MOUNT]
     # The interpreter, its libraries and havenkit's own source, read-only.
     argv += _system_binds(spec.system_paths)
     if spec.extract_dir is not None:
@@ -172,9 +154,104 @@ def bubblewrap_command(spec: SandboxSpec) -> list[str]:
         # The sandbox's root is a tmpfs bwrap made; freeze it so nothing else is writable.
         "--remount-ro",
         "/",
+    ]
+    return argv
+
+
+def _job_account_layer(spec: SandboxSpec) -> list[str]:
+    """The inner sandbox that runs the job's command as the unprivileged job account.
+
+    It keeps every mount the outer sandbox made and adds a user namespace in which the job is
+    uid 65534, mapped to the job account on the host (bwrap maps it to the uid it runs as).
+    """
+    return [
+        BWRAP,
+        "--unshare-user",
+        # Forbid the job from making a nested user namespace, where it could pretend to be root.
+        "--disable-userns",
+        "--uid",
+        NOBODY,
+        "--gid",
+        NOBODY,
+        # No capabilities at all, not even inside its own namespace.
+        "--cap-drop",
+        "ALL",
+        "--die-with-parent",
+        "--new-session",
+        # Everything the outer sandbox mounted, already read-only except /outputs and /tmp
+        # (and mounts handed to a less privileged user namespace cannot be made writable).
+        "--bind",
+        "/",
+        "/",
+        # The job's /proc is read-only: no kernel setting can be written from the job.
+        "--ro-bind",
+        "/proc",
+        "/proc",
+        "--remount-ro",
+        "/",
         "--chdir",
         CODE_MOUNT,
         "--",
         *spec.command,
     ]
-    return argv
+
+
+def bubblewrap_command(spec: SandboxSpec, as_root: bool | None = None) -> list[str]:
+    """The full argv that runs ``spec.command`` with nothing but what the job needs.
+
+    Two bwraps, one inside the other. The outer one builds the job's view of the files from
+    the host paths; it runs with havenkit's own rights, because an unprivileged bwrap cannot
+    even look into folders such as ``/root`` (0700) where the interpreter may live. The inner
+    one runs as the unprivileged job account, so the job's processes are never root on the
+    host. ``as_root`` says whether havenkit runs as root (default: ask the kernel).
+    """
+    if as_root is None:
+        as_root = os.geteuid() == 0
+    argv = [
+        BWRAP,
+        # New network namespace with no interfaces (not even a working loopback), so no
+        # service of the host or the internet is reachable; new pid, ipc, uts and cgroup
+        # namespaces hide the host's processes, shared memory, names and control groups.
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup",
+        # If havenkit's worker dies, the job dies with it rather than running unwatched.
+        "--die-with-parent",
+        # A new session, so the job cannot reach the worker's terminal (TIOCSTI injection).
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        *_environment(),
+        *_filesystem(spec),
+    ]
+    if as_root:
+        argv += [
+            # Drop every capability but the two setpriv needs to become the job account;
+            # the kernel clears those too the moment the uid is no longer 0.
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+            "--",
+            SETPRIV,
+            f"--reuid={spec.job_uid}",
+            f"--regid={spec.job_gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--no-new-privs",
+            "--",
+        ]
+    else:
+        argv += [
+            # havenkit is already unprivileged: the outer sandbox needs a user namespace of
+            # its own to mount anything, and the job runs as havenkit's account on the host.
+            "--unshare-user",
+            "--cap-drop",
+            "ALL",
+            "--",
+        ]
+    return argv + _job_account_layer(spec)

@@ -13,6 +13,7 @@ Limits, in the order they are enforced:
 import contextlib
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -138,6 +139,9 @@ def run_sandboxed(
             "bubblewrap (bwrap) is not installed on this haven, so jobs cannot run. "
             "Ask the haven's administrators to install the bubblewrap package."
         )
+    if os.geteuid() == 0:
+        # The job account, not root, writes the outputs (the worker seals them afterwards).
+        os.chown(spec.outputs_dir, spec.job_uid, spec.job_gid)
     limits = spec.limits
     cgroup = JobCgroup.create(limits.memory_bytes, limits.max_processes)
     limit_hit: LimitHit | None = None
@@ -157,6 +161,9 @@ def run_sandboxed(
             )
         if on_start is not None:
             on_start(process.pid)
+        # Readable the moment bwrap exits, so a short job is not kept waiting for a tick.
+        exited = select.poll()
+        exited.register(pidfd := os.pidfd_open(process.pid), select.POLLIN)
         next_cancel_check = started
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -175,7 +182,8 @@ def run_sandboxed(
                     cancelled = should_cancel()
                 if limit_hit is not None or cancelled:
                     _kill(process, cgroup)
-            time.sleep(_TICK_SECONDS)
+            exited.poll(_TICK_SECONDS * 1000)
+        os.close(pidfd)
         duration = time.monotonic() - started
         exit_code = os.waitstatus_to_exitcode(status)
         process.returncode = exit_code

@@ -27,6 +27,23 @@ class JobNotCancellable(Exception):
     """The job has already finished, so there is nothing to cancel."""
 
 
+class ExtractUnavailable(Exception):
+    """The extract a job would read is no longer in the project's workspace."""
+
+
+def check_extract_available(extract: Any) -> None:
+    """Refuse to run on an extract whose data is gone (withdrawn or removed by a data steward).
+
+    Without this the sandbox would fail to bind a missing folder with a message nobody can act on.
+    """
+    if extract is not None and not data.extract_directory(extract).is_dir():
+        raise ExtractUnavailable(
+            f"Extract {extract.version} is no longer in this project's workspace: its data was "
+            "withdrawn or removed, so no job can run on it. Ask the project's data steward for "
+            "a new extract; your code is unchanged."
+        )
+
+
 @dataclass(frozen=True)
 class OutputFile:
     """A finished job's output file, with what a release request needs to show provenance."""
@@ -92,11 +109,16 @@ def save_code_file(project: Any, name: str, content: str, author: Any) -> CodeVe
 
 
 def submit_job(project: Any, code_version: CodeVersion, submitted_by: Any) -> Job:
-    """Queue a run of ``code_version`` on the project's current extract."""
+    """Queue a run of ``code_version`` on the project's current extract.
+
+    Raises :class:`ExtractUnavailable`, queuing nothing, when that extract's data is gone.
+    """
+    extract = data.current_extract(project)
+    check_extract_available(extract)
     job = Job.objects.create(
         project=project,
         code_version=code_version,
-        extract=data.current_extract(project),
+        extract=extract,
         submitted_by=submitted_by,
     )
     audit.record(

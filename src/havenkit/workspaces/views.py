@@ -104,7 +104,11 @@ def run_job(request: HttpRequest, project_id: int, code_file_id: int) -> HttpRes
     """Queue the latest version of a code file to run on the project's current extract."""
     project = _project(request, project_id, "run_job")
     code = _code_file(project, code_file_id)
-    job = services.submit_job(project, code.latest_version(), request.user)
+    try:
+        job = services.submit_job(project, code.latest_version(), request.user)
+    except services.ExtractUnavailable as refusal:
+        messages.error(request, str(refusal))
+        return HttpResponseRedirect(reverse("workspaces:code_file", args=[project.pk, code.pk]))
     messages.success(request, f"Job {job.pk} is queued: it runs {code.name} as soon as it can.")
     return HttpResponseRedirect(reverse("workspaces:job", args=[project.pk, job.pk]))
 

@@ -5,18 +5,22 @@ resumes from it. All database work happens in the worker's main thread; each job
 runs in a thread of its own that touches only files.
 """
 
+import functools
 import logging
 import os
+import pwd
 import signal
 import socket
 import stat
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -29,8 +33,10 @@ from havenkit.sandbox import (
     SandboxResult,
     SandboxSpec,
     command_for,
+    run_on_slurm,
     run_sandboxed,
 )
+from havenkit.sandbox.slurm import cancel_abandoned
 from havenkit.workspaces import services
 from havenkit.workspaces.models import Job, JobState
 
@@ -48,6 +54,32 @@ def job_limits() -> Limits:
         max_processes=settings.JOB_MAX_PROCESSES,
         output_bytes=settings.JOB_OUTPUT_BYTES,
     )
+
+
+def sandbox_executor() -> Callable[..., SandboxResult]:
+    """How jobs run (``HAVENKIT_EXECUTOR``): here, or on the haven's Slurm cluster.
+
+    Both take a spec, a log path and a cancel check, and end with the same result, so the
+    worker records jobs the same way whichever runs them.
+    """
+    executor = settings.EXECUTOR
+    if executor == "local":
+        return run_sandboxed
+    if executor == "slurm":
+        return functools.partial(run_on_slurm, partition=settings.SLURM_PARTITION)
+    raise ImproperlyConfigured(
+        f"HAVENKIT_EXECUTOR is {executor!r}; it must be 'local' (this machine) or 'slurm'."
+    )
+
+
+def job_account() -> tuple[int, int]:
+    """The host uid and gid jobs run as when havenkit runs as root (``HAVENKIT_JOB_USER``).
+
+    A dedicated account (``havenkit-job``, made by ``make install``) owns nothing else on the
+    machine; ``nobody`` is the fallback every Debian machine has.
+    """
+    account = pwd.getpwnam(settings.JOB_USER)
+    return account.pw_uid, account.pw_gid
 
 
 def limit_explanation(limit_hit: str, limits: Limits) -> str:
@@ -118,11 +150,17 @@ def _is_abandoned(job: Job) -> bool:
 
 
 def recover_abandoned_jobs() -> list[Job]:
-    """Mark jobs whose worker died as failed; their half-written outputs are not recorded."""
+    """Mark jobs whose worker died as failed; their half-written outputs are not recorded.
+
+    A local job died with its worker (``--die-with-parent``); a job on Slurm did not, so it is
+    cancelled there first.
+    """
     recovered = []
     for job in Job.objects.filter(state=JobState.RUNNING):
         if not _is_abandoned(job):
             continue
+        if settings.EXECUTOR == "slurm":
+            cancel_abandoned(services.log_path(job))
         with transaction.atomic():
             updated = Job.objects.filter(
                 pk=job.pk, state=JobState.RUNNING, worker_name=job.worker_name
@@ -166,8 +204,10 @@ def claim_next_job(worker_name: str) -> Job | None:
 def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     """Write the job's code to its folder and describe its sandbox.
 
-    Raises :class:`LanguageUnavailable` when the code's language cannot run here.
+    Raises :class:`LanguageUnavailable` when the code's language cannot run here, and
+    :class:`services.ExtractUnavailable` when the job's extract was withdrawn after it was queued.
     """
+    services.check_extract_available(job.extract)
     code_file = job.code_version.code_file
     code_dir = services.code_directory(job)
     code_dir.mkdir(parents=True, exist_ok=True)
@@ -175,31 +215,39 @@ def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     (code_dir / code_file.name).write_text(job.code_version.content, encoding="utf-8")
     outputs_dir = services.outputs_directory(job)
     outputs_dir.mkdir(exist_ok=True)
+    uid, gid = job_account()
     return SandboxSpec(
         code_dir=code_dir,
         outputs_dir=outputs_dir,
         extract_dir=data.extract_directory(job.extract) if job.extract else None,
         command=command,
         limits=limits,
+        job_uid=uid,
+        job_gid=gid,
     )
 
 
 def seal_outputs(folder: Path) -> None:
-    """Make a finished job's outputs read-only, removing links and devices the job made.
+    """Make a finished job's outputs read-only and havenkit's, removing links and devices.
 
     A symlink written in the sandbox points at sandbox paths, but on the host it would point
-    at the host's files; only regular files and folders are kept.
+    at the host's files; only regular files and folders are kept. The job account wrote the
+    files; handing them to havenkit's own account means no later job can change them.
     """
+    owner = (os.geteuid(), os.getegid())
     for root, dirs, files in os.walk(folder, topdown=False):
         for name in [*files, *dirs]:
             path = Path(root) / name
             mode = path.lstat().st_mode
             if stat.S_ISDIR(mode):
+                os.chown(path, *owner)
                 path.chmod(0o555)
             elif stat.S_ISREG(mode):
+                os.chown(path, *owner)
                 path.chmod(0o444)
             else:
                 path.unlink()
+    os.chown(folder, *owner)
     folder.chmod(0o555)
 
 
@@ -262,6 +310,7 @@ class Worker:
         self.poll_interval = poll_interval
         self.name = this_worker_name()
         self.limits = job_limits()
+        self.execute = sandbox_executor()
         self.running: dict[Future[SandboxResult], _RunningJob] = {}
 
     def run(self, once: bool = False) -> int:
@@ -291,12 +340,12 @@ class Worker:
         while len(self.running) < self.concurrency and (job := claim_next_job(self.name)):
             try:
                 spec = prepare_job(job, self.limits)
-            except (LanguageUnavailable, OSError) as error:
+            except (LanguageUnavailable, services.ExtractUnavailable, OSError) as error:
                 finish_job(job, Ending(JobState.FAILED, failure_reason=str(error)), self.name)
                 continue
             cancel = threading.Event()
             future = pool.submit(
-                run_sandboxed, spec, services.log_path(job), should_cancel=cancel.is_set
+                self.execute, spec, services.log_path(job), should_cancel=cancel.is_set
             )
             self.running[future] = _RunningJob(job, cancel)
 

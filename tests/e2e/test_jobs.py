@@ -1,0 +1,48 @@
+"""Running, following and cancelling a job in a real Chromium against a served demo instance.
+
+The job prints a line a second for a minute; the researcher watches its log grow on the job
+page without reloading (htmx polls the status fragment), then cancels it and sees it stop.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import Instance, assert_accessible, sign_in
+
+pytestmark = pytest.mark.e2e
+
+SLOW_SCRIPT = """\
+import time
+
+for step in range(1, 61):
+    print(f"step {step} of 60", flush=True)
+    time.sleep(1)
+"""
+
+
+def test_run_follow_and_cancel_a_job(browser: Browser, instance: Instance):
+    page = browser.new_context().new_page()
+    sign_in(page, instance, "rachel")
+    page.get_by_role("link", name=re.compile("HK-2026-001")).click()
+    page.get_by_label("File name").fill("slow_count.py")
+    page.get_by_label("Code", exact=True).fill(SLOW_SCRIPT)
+    page.get_by_role("button", name="Save code file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("slow_count.py")
+    page.get_by_role("button", name="Run this code").click()
+
+    # Follow: the state and the log change on the page by themselves while the job runs.
+    expect(page.get_by_text("Running", exact=True)).to_be_visible(timeout=30_000)
+    log = page.get_by_label(re.compile("Log of job"))
+    expect(log).to_contain_text("step 2 of 60", timeout=30_000)
+    expect(log).to_contain_text("step 4 of 60", timeout=30_000)
+    assert_accessible(page)
+
+    # Cancel: the worker stops the sandbox within seconds and the page says so.
+    page.get_by_role("button", name="Cancel this job").click()
+    expect(page.get_by_text("Cancelled", exact=True)).to_be_visible(timeout=30_000)
+    expect(log).to_contain_text("[havenkit] Cancelled while running.")
+    expect(page.get_by_role("button", name="Cancel this job")).to_have_count(0)
+    expect(log).not_to_contain_text("step 60 of 60")
+    assert_accessible(page)
