@@ -1,6 +1,7 @@
 """Fixtures shared by every test: people with roles, and clients signed in with both factors."""
 
 from collections.abc import Callable, Iterable
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -8,6 +9,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from havenkit.core.roles import Role
+from havenkit.people import accreditation
 from havenkit.people import services as people
 from havenkit.people.models import User
 
@@ -33,7 +35,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def make_person(db) -> Callable[..., User]:
-    """Create a person with the given roles, already through first-login setup."""
+    """Create a person with the given roles, through first-login setup and cleared for access."""
     counter = iter(range(1, 10_000))
 
     def make(*roles: Role, username: str | None = None, roles_list: Iterable[Role] = ()) -> User:
@@ -46,6 +48,10 @@ def make_person(db) -> Callable[..., User]:
             must_change_password=False,
         )
         TOTPDevice.objects.create(user=person, name="authenticator", confirmed=True)
+        # Cleared for project access (verified training, agreement signed) for a year.
+        accreditation.record_checked_training(
+            person, expires_on=date.today() + timedelta(days=365), checked_by=None
+        )
         return person
 
     return make

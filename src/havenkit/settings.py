@@ -11,6 +11,7 @@ Environment variables:
 - ``HAVENKIT_ALLOWED_HOSTS``: comma-separated host names (default loopback only).
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -137,6 +138,19 @@ OTP_TOTP_ISSUER = os.environ.get("HAVENKIT_HAVEN_NAME", "havenkit")
 # Failed logins allowed per username or address inside the window before further tries wait.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("HAVENKIT_LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("HAVENKIT_LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+
+# The public register names principal investigators only when the haven chooses to.
+HAVENKIT_REGISTER_SHOWS_PI = os.environ.get("HAVENKIT_REGISTER_SHOWS_PI") == "1"
+# Votes a review panel needs before its chair can record the outcome.
+HAVENKIT_PANEL_QUORUM = int(os.environ.get("HAVENKIT_PANEL_QUORUM", "2"))
+# Triage rules that replace the defaults in havenkit.projects.triage, as a JSON object.
+HAVENKIT_TRIAGE = json.loads(os.environ.get("HAVENKIT_TRIAGE", "null"))
+
+# Reminders (accreditation expiry) go to the console unless a haven configures real e-mail.
+EMAIL_BACKEND = os.environ.get(
+    "HAVENKIT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("HAVENKIT_FROM_EMAIL", "havenkit@localhost")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

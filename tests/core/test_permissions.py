@@ -65,3 +65,15 @@ def test_only_the_author_may_change_a_release_request(make_person, project):
     own_request = SimpleNamespace(project=project, author_id=checker_author.pk)
     with pytest.raises(permissions.Denied, match="your own"):
         permissions.check(checker_author, "review_release_request", own_request)
+
+
+def test_a_member_whose_accreditation_lapsed_is_still_no_independent_checker(
+    make_person, make_project
+):
+    checker = make_person(Role.RESEARCHER, Role.OUTPUT_CHECKER)
+    project = make_project(make_person(Role.RESEARCHER, Role.PI), [checker])
+    release_request = SimpleNamespace(project=project, author_id=project.pi_id)
+    checker.accreditations.update(expires_on=datetime.date(2020, 1, 1))
+    assert not project.has_member(checker)
+    with pytest.raises(permissions.Denied, match="members of"):
+        permissions.check(checker, "review_release_request", release_request)

@@ -234,3 +234,21 @@ def test_refusal_exits_non_zero_from_the_command_line():
     )
     assert result.returncode != 0
     assert "This instance was not created by `make demo`" in result.stderr
+
+
+def test_setup_describes_the_cohort_in_the_catalogue(demo_instance):
+    version = DatasetVersion.objects.get()
+    chi = version.variables.get(table="people", name="chi")
+    quintile = version.variables.get(table="people", name="simd_quintile")
+    assert chi.is_identifier
+    assert quintile.allowed_values == ["1", "2", "3", "4", "5"]
+    assert quintile.is_quasi_identifier
+    assert version.variables.count() == sum(len(t["columns"]) for t in version.tables.values())
+    assert version.dataset.update_schedule == "Quarterly"
+
+
+def test_setup_describes_a_cohort_made_before_the_catalogue(demo_instance, capsys):
+    version = DatasetVersion.objects.get()
+    version.variables.all().delete()
+    demo("setup", capsys=capsys)
+    assert version.variables.filter(table="admissions", name="icd10").exists()

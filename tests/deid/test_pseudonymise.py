@@ -1,6 +1,7 @@
 """Pseudonyms: keyed, per project, stable within a project, blind to how a CHI was written."""
 
 import hashlib
+import hmac
 
 import pyarrow as pa
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from havenkit.deid.pseudonymise import (
     PSEUDONYM_HEX_CHARS,
     derive_project_key,
+    hmac_key_text,
     normalise_chi,
     pseudonymise,
     pseudonymise_column,
@@ -81,3 +83,9 @@ def test_integer_column_gets_its_leading_zero_back():
 def test_column_error_names_the_row():
     with pytest.raises(ValueError, match="Row 2 has 12 digits"):
         pseudonymise_column(pa.array(["0211165794", None, "021116579412"]), bytes(32))
+
+
+def test_pseudonym_is_the_stdlib_hmac_under_the_hex_key():
+    key = derive_project_key(MASTER, 1)
+    expected = hmac.new(hmac_key_text(key).encode(), b"0211165794", hashlib.sha256).hexdigest()
+    assert pseudonymise(["0211165794"], key) == [expected[:PSEUDONYM_HEX_CHARS]]

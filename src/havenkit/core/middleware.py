@@ -7,8 +7,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
-# Reachable by anyone: the public transparency register and static assets.
-PUBLIC_PATH_PREFIXES = ("/register/", "/static/")
+# Reachable by anyone: the public transparency register, the catalogue summaries, static assets.
+PUBLIC_PATH_PREFIXES = ("/register/", "/catalogue/", "/static/")
 # Reachable after the password step but before the second factor is verified.
 SECOND_FACTOR_PATH_PREFIXES = ("/login/", "/logout/", "/setup/")
 

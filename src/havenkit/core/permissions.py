@@ -9,7 +9,8 @@ author). What an object's current state allows (a request already approved, a jo
 finished) is the business of each app's services.
 
 Objects are duck-typed so this module imports no app's models: a project answers
-``has_member(user)`` and ``is_active``; a release request has ``project`` and ``author_id``.
+``has_member(user)`` (cleared today), ``lists_member(user)`` (on the list, cleared or
+not) and ``is_active``; a release request has ``project`` and ``author_id``.
 """
 
 from collections.abc import Callable
@@ -31,6 +32,12 @@ class Denied(PermissionDenied):
 def _require_role(user: Any, role: Role) -> None:
     if not user.is_authenticated or not user.has_role(role):
         raise Denied(f"This needs the {role.label.lower()} role.")
+
+
+def _require_any_role(user: Any, roles: tuple[Role, ...]) -> None:
+    if not user.is_authenticated or not any(user.has_role(role) for role in roles):
+        names = ", ".join(role.label.lower() for role in roles)
+        raise Denied(f"This needs one of these roles: {names}.")
 
 
 def _require_membership(user: Any, project: Any) -> None:
@@ -79,7 +86,7 @@ def _review_release_request(user: Any, release_request: Any) -> None:
     _require_role(user, Role.OUTPUT_CHECKER)
     if release_request.author_id == user.pk:
         raise Denied("You cannot review your own release request.")
-    if release_request.project.has_member(user):
+    if release_request.project.lists_member(user):
         raise Denied("Output checkers cannot review requests from projects they are members of.")
 
 
@@ -89,6 +96,105 @@ def _view_review_queue(user: Any, obj: Any = None) -> None:
 
 def _download_release(user: Any, release_request: Any) -> None:
     _view_workspace(user, release_request.project)
+
+
+def _manage_people(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.ADMINISTRATOR)
+
+
+def _verify_accreditation(user: Any, accreditation: Any) -> None:
+    _manage_people(user)
+    if accreditation.user_id == user.pk:
+        raise Denied("You cannot verify your own training record: ask another administrator.")
+
+
+def _request_membership_change(user: Any, project: Any) -> None:
+    _require_role(user, Role.PI)
+    if project.pi_id != user.pk:
+        raise Denied("Only this project's principal investigator can ask to change its members.")
+
+
+def _view_membership_requests(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.APPROVER)
+
+
+def _decide_membership_request(user: Any, membership_request: Any) -> None:
+    _view_membership_requests(user)
+    if user.pk in (membership_request.requested_by_id, membership_request.person_id):
+        raise Denied("You cannot decide a membership request you made or that is about you.")
+
+
+def _upload_ingress(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.DATA_STEWARD)
+
+
+def _view_ingress(user: Any, obj: Any = None) -> None:
+    _require_any_role(user, (Role.DATA_STEWARD, Role.APPROVER))
+
+
+def _review_ingress(user: Any, upload: Any) -> None:
+    _view_ingress(user)
+    if upload.uploader_id == user.pk:
+        raise Denied(
+            "You cannot approve your own upload: another data steward or an approver must."
+        )
+
+
+def _build_extract(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.DATA_STEWARD)
+
+
+def _withdraw_dataset_version(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.APPROVER)
+
+
+def _apply_for_project(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.PI)
+
+
+def _edit_application(user: Any, project: Any) -> None:
+    _apply_for_project(user)
+    if project.pi_id != user.pk:
+        raise Denied(
+            "Only the applicant can change, submit or answer questions on this application."
+        )
+
+
+def _view_applications(user: Any, obj: Any = None) -> None:
+    _require_role(user, Role.APPROVER)
+
+
+def _view_application(user: Any, project: Any) -> None:
+    _signed_in(user)
+    if project.is_on_team(user) or project.has_panel_seat(user):
+        return
+    _view_applications(user)
+
+
+def _decide_application(user: Any, project: Any) -> None:
+    _view_applications(user)
+    if project.is_on_team(user):
+        raise Denied("You cannot decide an application you made or are on the team of.")
+
+
+def _vote_on_application(user: Any, project: Any) -> None:
+    if not project.has_panel_seat(user):
+        raise Denied("Only members assigned to this application's panel can vote on it.")
+    if project.is_on_team(user):
+        raise Denied("You cannot vote on an application you made or are on the team of.")
+
+
+def _chair_panel(user: Any, project: Any) -> None:
+    if not project.is_panel_chair(user):
+        raise Denied("Only the chair of this application's panel can record its outcome.")
+
+
+def _view_access_report(user: Any, obj: Any = None) -> None:
+    _require_any_role(user, (Role.AUDITOR, Role.DATA_STEWARD))
+
+
+def _view_haven_report(user: Any, obj: Any = None) -> None:
+    _require_any_role(user, (Role.AUDITOR, Role.DATA_STEWARD, Role.ADMINISTRATOR, Role.APPROVER))
 
 
 RULES: dict[str, Callable[[Any, Any], None]] = {
@@ -104,6 +210,25 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "review_release_request": _review_release_request,
     "view_review_queue": _view_review_queue,
     "download_release": _download_release,
+    "upload_ingress": _upload_ingress,
+    "view_ingress": _view_ingress,
+    "review_ingress": _review_ingress,
+    "build_extract": _build_extract,
+    "withdraw_dataset_version": _withdraw_dataset_version,
+    "manage_people": _manage_people,
+    "verify_accreditation": _verify_accreditation,
+    "request_membership_change": _request_membership_change,
+    "view_membership_requests": _view_membership_requests,
+    "decide_membership_request": _decide_membership_request,
+    "apply_for_project": _apply_for_project,
+    "edit_application": _edit_application,
+    "view_applications": _view_applications,
+    "view_application": _view_application,
+    "decide_application": _decide_application,
+    "vote_on_application": _vote_on_application,
+    "chair_panel": _chair_panel,
+    "view_access_report": _view_access_report,
+    "view_haven_report": _view_haven_report,
 }
 
 

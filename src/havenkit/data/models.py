@@ -9,6 +9,12 @@ class Dataset(models.Model):
     description = models.TextField()
     data_controller = models.CharField(max_length=200)
     classification = models.CharField(max_length=50, default="Personal data (pseudonymised)")
+    coverage_start = models.DateField(null=True, blank=True)
+    coverage_end = models.DateField(null=True, blank=True)
+    update_schedule = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["title"]
 
     def __str__(self) -> str:
         return self.title
@@ -28,6 +34,17 @@ class DatasetVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A withdrawn version's files are deleted; the row stays so extracts and the audit log
+    # can still say what they came from.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawal_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -36,6 +53,10 @@ class DatasetVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.version}"
+
+    @property
+    def row_count(self) -> int:
+        return sum(entry["rows"] for entry in self.tables.values())
 
 
 class Extract(models.Model):
@@ -60,3 +81,98 @@ class Extract(models.Model):
 
     def __str__(self) -> str:
         return f"Extract {self.version} for project {self.project_id}"
+
+
+class VariableType(models.TextChoices):
+    """The types a declared schema may give a column; ``chi`` is text that must be a valid CHI."""
+
+    STRING = "string", "Text"
+    INTEGER = "integer", "Whole number"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHI = "chi", "CHI number"
+
+
+class Variable(models.Model):
+    """One column of one table in a dataset version, as the catalogue describes it."""
+
+    dataset_version = models.ForeignKey(
+        DatasetVersion, on_delete=models.CASCADE, related_name="variables"
+    )
+    table = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=VariableType.choices)
+    description = models.TextField(blank=True)
+    allowed_values = models.JSONField(
+        default=list, blank=True, help_text="The values a coded variable may take; empty if any."
+    )
+    missing_fraction = models.FloatField(
+        null=True, blank=True, help_text="Share of rows with no value, 0 to 1."
+    )
+    is_identifier = models.BooleanField(default=False)
+    is_quasi_identifier = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["table", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset_version", "table", "name"], name="one_variable_per_column"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.name}"
+
+
+class IngressState(models.TextChoices):
+    RECEIVING = "receiving", "Receiving"
+    FAILED = "failed", "Failed"
+    INVALID = "invalid", "Failed validation"
+    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class IngressUpload(models.Model):
+    """A file brought to the ingress airlock: validated, then approved or rejected by a second
+    person. Only an approved upload becomes (part of) a dataset version."""
+
+    dataset_title = models.CharField(max_length=200)
+    dataset_description = models.TextField(blank=True)
+    data_controller = models.CharField(max_length=200, blank=True)
+    table_name = models.CharField(max_length=100)
+    original_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=10)
+    schema = models.JSONField(default=list, help_text="The declared columns, in order.")
+    state = models.CharField(
+        max_length=20, choices=IngressState.choices, default=IngressState.RECEIVING
+    )
+    failure_reason = models.TextField(blank=True)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    rows = models.BigIntegerField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    dataset_version = models.ForeignKey(
+        DatasetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Upload {self.pk}: {self.original_name} for {self.dataset_title}"
+
+    @property
+    def uploader_id(self) -> int:
+        """Who brought the file in: the one person who may not approve it."""
+        return self.uploaded_by_id

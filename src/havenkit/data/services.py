@@ -1,6 +1,8 @@
 """What other apps may ask of data: dataset versions, extracts and where their files are."""
 
 import hashlib
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -9,15 +11,21 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from havenkit.core import audit
-from havenkit.data import keys
+from havenkit.data import catalogue, dummy, generalisation, keys
+from havenkit.data.catalogue import VariableDeclaration
+from havenkit.data.generalisation import GeneralisationError
 from havenkit.data.models import Dataset, DatasetVersion, Extract
 from havenkit.deid.pseudonymise import PSEUDONYM_SCHEME, pseudonymise_column
+from havenkit.deid.risk import k_anonymity_report
 
 # The identifier column of every table, and the column that replaces it in an extract.
 CHI_COLUMN = "chi"
 PSEUDONYM_COLUMN = "pseudonym"
+# A record in a group of fewer people than this on its quasi-identifiers is flagged.
+DEFAULT_K_THRESHOLD = 10
 
 
 def sha256_of_file(path: Path) -> str:
@@ -89,21 +97,72 @@ def create_extract(
     return extract
 
 
+def _declared_codes(extract: Extract) -> dict[str, dict[str, list[str]]]:
+    """The catalogue's allowed values of each extract column left as it was in the dataset."""
+    generalised = set(extract.recipe.get("generalisations") or {})
+    codes: dict[str, dict[str, list[str]]] = {}
+    for variable in extract.dataset_version.variables.exclude(allowed_values=[]):
+        if f"{variable.table}.{variable.name}" not in generalised:
+            codes.setdefault(variable.table, {})[variable.name] = variable.allowed_values
+    return codes
+
+
+def dummy_extract_directory(extract: Extract) -> Path:
+    """The folder of the extract's dummy data, made the first time it is asked for.
+
+    Same tables, column names and types as the real extract, as Parquet and CSV; see
+    :mod:`havenkit.data.dummy` for how values are drawn. Made in a draft folder and renamed
+    into place, so a reader never sees half of it.
+    """
+    directory = extract_directory(extract).with_name(f"v{extract.version}-dummy")
+    if directory.is_dir():
+        return directory
+    tables = dummy.dummy_tables(
+        extract_directory(extract),
+        list(extract.tables),
+        _declared_codes(extract),
+        PSEUDONYM_COLUMN,
+        dummy.seed_for(f"extract {extract.pk}"),
+    )
+    draft = directory.with_name(f".{directory.name}.{secrets.token_hex(4)}")
+    write_tables(draft, tables)
+    try:
+        draft.rename(directory)
+    except OSError:
+        shutil.rmtree(draft)
+        if not directory.is_dir():
+            raise
+    audit.record(
+        "extract.dummy_created",
+        obj=extract,
+        project=extract.project_id,
+        details={"tables": {name: table.num_rows for name, table in tables.items()}},
+    )
+    return directory
+
+
 class ExtractRequestError(ValueError):
     """The variables asked for are not in the dataset version, or its files have changed."""
 
 
-def _write_read_only_parquet(directory: Path, tables: dict[str, pa.Table]) -> dict[str, dict]:
-    """Write each table as Parquet, then take away write permission: a version never changes."""
+def _write_read_only_parquet(
+    directory: Path, tables: dict[str, pa.Table | Path]
+) -> dict[str, dict]:
+    """Write (or copy) each table as Parquet, then take away write permission: a version
+    never changes. A table given as a path is a Parquet file already validated elsewhere."""
     manifest = {}
     for name, table in tables.items():
         path = directory / f"{name}.parquet"
-        pq.write_table(table, path)
+        if isinstance(table, Path):
+            shutil.copyfile(table, path)
+        else:
+            pq.write_table(table, path)
         path.chmod(0o444)
+        metadata = pq.ParquetFile(path).metadata
         manifest[name] = {
             "file": path.name,
-            "rows": table.num_rows,
-            "columns": table.column_names,
+            "rows": metadata.num_rows,
+            "columns": metadata.schema.to_arrow_schema().names,
             "sha256": sha256_of_file(path),
         }
     directory.chmod(0o555)
@@ -120,25 +179,68 @@ def _remove_partial_version(directory: Path) -> None:
     directory.rmdir()
 
 
+def table_path(dataset_version: DatasetVersion, table: str) -> Path:
+    entry = dataset_version.tables[table]
+    return Path(settings.HAVENKIT_HOME) / dataset_version.storage_path / entry["file"]
+
+
+def _describe_version(
+    dataset_version: DatasetVersion,
+    previous: DatasetVersion | None,
+    declarations: dict[str, list[VariableDeclaration]],
+) -> None:
+    """Catalogue each table: as declared, else as the previous version described it, else
+    with types read from the file."""
+    for table in dataset_version.tables:
+        described_before = previous is not None and previous.variables.filter(table=table).exists()
+        if table not in declarations and described_before:
+            catalogue.copy_variables(previous, dataset_version, [table])
+        else:
+            catalogue.describe_table(
+                dataset_version,
+                table,
+                table_path(dataset_version, table),
+                declarations.get(table, ()),
+            )
+
+
+@transaction.atomic
+def describe_dataset_version(
+    dataset_version: DatasetVersion, declarations: dict[str, list[VariableDeclaration]]
+) -> None:
+    """Catalogue a version stored before it was described (versions made by earlier releases)."""
+    dataset_version.variables.all().delete()
+    _describe_version(dataset_version, None, declarations)
+
+
 def create_dataset_version(
     title: str,
     description: str,
     data_controller: str,
-    tables: dict[str, pa.Table],
+    tables: dict[str, pa.Table | Path],
     approved_by: Any,
+    *,
+    declarations: dict[str, list[VariableDeclaration]] | None = None,
+    dataset_details: dict[str, Any] | None = None,
 ) -> DatasetVersion:
     """Store approved tables as the next immutable version of the dataset called ``title``.
 
     Each table becomes ``<table>.parquet`` under ``datasets/<dataset id>/v<n>/``, recorded with
-    its rows, columns and SHA-256, and made read-only. If recording fails, the files go too,
-    so a failed attempt leaves neither a row nor a folder behind.
+    its rows, columns and SHA-256, made read-only, and described in the catalogue
+    (``declarations`` per table; ``dataset_details`` are Dataset fields for a new dataset).
+    If recording fails, the files go too, so a failed attempt leaves neither a row nor a
+    folder behind.
     """
     written: Path | None = None
     try:
         with transaction.atomic():
             dataset, _created = Dataset.objects.get_or_create(
                 title=title,
-                defaults={"description": description, "data_controller": data_controller},
+                defaults={
+                    "description": description,
+                    "data_controller": data_controller,
+                    **(dataset_details or {}),
+                },
             )
             # Holding the dataset's row lock, the next number and its folder are ours alone.
             dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
@@ -158,6 +260,7 @@ def create_dataset_version(
                 tables=manifest,
                 approved_by=approved_by,
             )
+            _describe_version(dataset_version, previous, declarations or {})
             audit.record(
                 "dataset_version.created",
                 actor=approved_by,
@@ -179,9 +282,8 @@ def _read_dataset_table(
     dataset_version: DatasetVersion, table: str, columns: list[str]
 ) -> pa.Table:
     """Read the asked-for columns of one table, after checking its file is the one approved."""
-    entry = dataset_version.tables[table]
-    path = Path(settings.HAVENKIT_HOME) / dataset_version.storage_path / entry["file"]
-    if not path.is_file() or sha256_of_file(path) != entry["sha256"]:
+    path = table_path(dataset_version, table)
+    if not path.is_file() or sha256_of_file(path) != dataset_version.tables[table]["sha256"]:
         raise ExtractRequestError(
             f"The file of table {table!r} in {dataset_version} is missing or no longer matches "
             "its recorded SHA-256: the stored dataset has been tampered with or damaged. "
@@ -210,36 +312,168 @@ def _check_variables(dataset_version: DatasetVersion, variables: dict[str, list[
             raise ExtractRequestError(f"No variables were chosen from table {table!r}.")
 
 
+def _quasi_identifiers(
+    dataset_version: DatasetVersion, table: str, columns: list[str]
+) -> list[str]:
+    """The chosen columns the catalogue marks as quasi-identifiers: the risk report's default."""
+    flagged = dataset_version.variables.filter(
+        table=table, name__in=columns, is_quasi_identifier=True
+    ).values_list("name", flat=True)
+    return [column for column in columns if column in set(flagged)]
+
+
+def _build_table(
+    dataset_version: DatasetVersion,
+    table: str,
+    columns: list[str],
+    generalisations: dict[str, str],
+    key: bytes,
+) -> pa.Table:
+    data = _read_dataset_table(dataset_version, table, columns)
+    for column in columns:
+        spec = generalisations.get(f"{table}.{column}")
+        if spec:
+            position = data.column_names.index(column)
+            data = data.set_column(
+                position, column, generalisation.apply(data[column], spec, f"{table}.{column}")
+            )
+    if CHI_COLUMN in data.column_names:
+        position = data.column_names.index(CHI_COLUMN)
+        data = data.set_column(
+            position, PSEUDONYM_COLUMN, pseudonymise_column(data[CHI_COLUMN], key)
+        )
+    return data
+
+
 def build_pseudonymised_extract(
     project: Any,
     dataset_version: DatasetVersion,
     variables: dict[str, list[str]],
     created_by: Any,
+    *,
+    generalisations: dict[str, str] | None = None,
+    quasi_identifiers: dict[str, list[str]] | None = None,
+    k_threshold: int = DEFAULT_K_THRESHOLD,
 ) -> Extract:
     """Build the project's next extract: only ``variables``, with CHI replaced by pseudonyms.
 
     Every table's ``chi`` column becomes ``pseudonym``, made with this project's own key, so
     the tables still link to each other inside the project but never to another project's.
+    ``generalisations`` maps "table.column" to a choice of :mod:`generalisation`. Each table
+    gets a disclosure-risk report on its quasi-identifiers (by default those the catalogue
+    marks), kept in the extract's manifest; the recipe is enough to rebuild it exactly.
     """
     _check_variables(dataset_version, variables)
+    if dataset_version.withdrawn_at is not None:
+        raise ExtractRequestError(f"{dataset_version} has been withdrawn: its files are deleted.")
+    generalisations = {name: spec for name, spec in (generalisations or {}).items() if spec}
     key_version = keys.CURRENT_KEY_VERSION
     key = keys.project_key(project.pk, key_version)
-    tables = {}
-    for table, columns in variables.items():
-        data = _read_dataset_table(dataset_version, table, columns)
-        if CHI_COLUMN in data.column_names:
-            position = data.column_names.index(CHI_COLUMN)
-            data = data.set_column(
-                position, PSEUDONYM_COLUMN, pseudonymise_column(data[CHI_COLUMN], key)
-            )
-        tables[table] = data
+    tables, risks = {}, {}
+    try:
+        for table, columns in variables.items():
+            tables[table] = _build_table(dataset_version, table, columns, generalisations, key)
+            chosen = (quasi_identifiers or {}).get(table)
+            if chosen is None:
+                chosen = _quasi_identifiers(dataset_version, table, columns)
+            if chosen:
+                risks[table] = k_anonymity_report(tables[table], chosen, k_threshold).as_dict()
+    except GeneralisationError as error:
+        raise ExtractRequestError(str(error)) from None
     recipe = {
         "dataset": dataset_version.dataset.title,
         "dataset_version": dataset_version.pk,
         "dataset_version_number": dataset_version.version,
         "variables": variables,
+        "generalisations": generalisations,
+        "quasi_identifiers": quasi_identifiers,
+        "k_threshold": k_threshold,
         "key_version": key_version,
         "pseudonym_scheme": PSEUDONYM_SCHEME,
         "pseudonymised_column": {CHI_COLUMN: PSEUDONYM_COLUMN},
     }
-    return create_extract(project, dataset_version, tables, recipe=recipe, created_by=created_by)
+    extract = create_extract(project, dataset_version, tables, recipe=recipe, created_by=created_by)
+    for table, risk in risks.items():
+        extract.tables[table]["disclosure_risk"] = risk
+    extract.save(update_fields=["tables"])
+    return extract
+
+
+def rebuild_extract(extract: Extract, created_by: Any) -> Extract:
+    """Build the extract again from its recipe, as the project's next version: same dataset
+    version, variables, generalisations and key version, so the same files."""
+    recipe = extract.recipe
+    made_with = (recipe.get("key_version"), recipe.get("pseudonym_scheme"))
+    if made_with != (keys.CURRENT_KEY_VERSION, PSEUDONYM_SCHEME):
+        raise ExtractRequestError(
+            f"Extract {extract.version} was made with another key version or pseudonym scheme; "
+            "rebuilding it would change every pseudonym, so build a new extract instead."
+        )
+    return build_pseudonymised_extract(
+        extract.project,
+        extract.dataset_version,
+        recipe["variables"],
+        created_by,
+        generalisations=recipe.get("generalisations"),
+        quasi_identifiers=recipe.get("quasi_identifiers"),
+        k_threshold=recipe.get("k_threshold", DEFAULT_K_THRESHOLD),
+    )
+
+
+class WithdrawalError(ValueError):
+    """A withdrawal without a reason, or of a version already withdrawn."""
+
+
+def withdraw_dataset_version(
+    dataset_version: DatasetVersion,
+    approved_by: Any,
+    reason: str,
+    request: Any = None,
+) -> DatasetVersion:
+    """Delete a dataset version's files and leave a deletion record in the audit log.
+
+    The record says what was deleted (each file with the SHA-256 it was approved with and the
+    one it had when deleted), when, why and who approved it. The database row stays, marked
+    withdrawn, so extracts and the audit log can still name it. Who may withdraw is checked
+    by the caller (``withdraw_dataset_version`` in core.permissions).
+    """
+    if not reason.strip():
+        raise WithdrawalError("Say why the dataset version is withdrawn.")
+    with transaction.atomic():
+        dataset_version = DatasetVersion.objects.select_for_update().get(pk=dataset_version.pk)
+        if dataset_version.withdrawn_at is not None:
+            raise WithdrawalError(f"{dataset_version} was already withdrawn.")
+        directory = Path(settings.HAVENKIT_HOME) / dataset_version.storage_path
+        deleted = []
+        for name, entry in sorted(dataset_version.tables.items()):
+            path = directory / entry["file"]
+            deleted.append(
+                {
+                    "table": name,
+                    "file": f"{dataset_version.storage_path}/{entry['file']}",
+                    "approved_sha256": entry["sha256"],
+                    "sha256_at_deletion": sha256_of_file(path) if path.is_file() else None,
+                    "rows": entry["rows"],
+                }
+            )
+        dataset_version.withdrawn_at = timezone.now()
+        dataset_version.withdrawn_by = approved_by
+        dataset_version.withdrawal_reason = reason
+        dataset_version.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        audit.record(
+            "dataset_version.deleted",
+            request=request,
+            actor=approved_by,
+            obj=dataset_version,
+            details={
+                "dataset": dataset_version.dataset.title,
+                "version": dataset_version.version,
+                "approved_by": approved_by.username,
+                "reason": reason,
+                "deleted_at": dataset_version.withdrawn_at.isoformat(),
+                "files": deleted,
+            },
+        )
+        # Deleted last, once the record is written: a failure before here changes nothing.
+        _remove_partial_version(directory)
+    return dataset_version

@@ -150,3 +150,117 @@ class NewPasswordForm(NhsForm):
         if first and again is not None and first != again:
             self.add_error("new_password_again", "The two passwords are not the same.")
         return data
+
+
+class DateField(forms.DateField):
+    """A date typed as YYYY-MM-DD, with a message that says so."""
+
+    def __init__(self, *, label: str, **kwargs: Any) -> None:
+        super().__init__(
+            label=label,
+            help_text="For example, 2026-03-31",
+            input_formats=["%Y-%m-%d"],
+            error_messages={
+                "required": f"Enter the {label.lower()}.",
+                "invalid": f"Enter the {label.lower()} as a date like 2026-03-31.",
+            },
+            widget=forms.DateInput(attrs={"class": "nhsuk-input nhsuk-input--width-10"}),
+            **kwargs,
+        )
+
+
+class TrainingForm(NhsForm):
+    """A training record as the person types it; the dates' order is checked by the service."""
+
+    course = forms.CharField(
+        label="Course", max_length=200, error_messages={"required": "Enter the course name."}
+    )
+    provider = forms.CharField(
+        label="Provider", max_length=200, error_messages={"required": "Enter who ran the course."}
+    )
+    level = forms.CharField(
+        label="Level", max_length=100, error_messages={"required": "Enter the level passed."}
+    )
+    passed_on = DateField(label="Date passed")
+    expires_on = DateField(label="Expiry date")
+    evidence = forms.FileField(
+        label="Certificate",
+        help_text="A PDF or image of the certificate, up to 10 MB.",
+        error_messages={"required": "Choose the certificate file."},
+        widget=forms.ClearableFileInput(attrs={"class": "nhsuk-file-upload"}),
+    )
+
+    def clean_evidence(self) -> Any:
+        evidence = self.cleaned_data["evidence"]
+        if evidence.size > 10 * 1024 * 1024:
+            raise forms.ValidationError("The certificate must be 10 MB or smaller.")
+        return evidence
+
+
+class RegistrationForm(NhsForm):
+    """What a person gives to ask for an account; an administrator then checks who they are."""
+
+    full_name = forms.CharField(
+        label="Full name", max_length=150, error_messages={"required": "Enter your full name."}
+    )
+    email = forms.EmailField(
+        label="Email address",
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+    )
+    organisation = forms.CharField(
+        label="Organisation",
+        max_length=200,
+        error_messages={"required": "Enter the organisation you work for."},
+    )
+    job_title = forms.CharField(
+        label="Role in your organisation",
+        max_length=200,
+        error_messages={"required": "Enter your role, for example Research Fellow."},
+    )
+    phone = forms.CharField(
+        label="Contact telephone",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+    )
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        error_messages={"required": "Choose a username."},
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        error_messages={"required": "Choose a password."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+        self._describe("password")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("password"):
+            candidate = User(username=data.get("username", ""), email=data.get("email", ""))
+            try:
+                password_validation.validate_password(data["password"], candidate)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+class IdentityCheckForm(NhsForm):
+    evidence = forms.CharField(
+        label="Evidence seen",
+        max_length=300,
+        help_text="What you checked the person against, for example a staff card and passport.",
+        error_messages={"required": "Say what evidence of identity you checked."},
+    )

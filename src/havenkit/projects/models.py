@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from havenkit.people import accreditation
+
 
 class ProjectStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -55,6 +57,29 @@ class Project(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The application, filled in over several steps and saved as a draft after each.
+    purpose = models.TextField(blank=True)
+    datasets = models.ManyToManyField("data.Dataset", blank=True, related_name="+")
+    variables = models.JSONField(
+        default=list, blank=True, help_text='Chosen variables as "table.column" names.'
+    )
+    linkage_wanted = models.TextField(
+        blank=True, help_text="Linkage to data outside the chosen datasets; empty for none."
+    )
+    outputs_expected = models.TextField(blank=True)
+    legal_basis = models.CharField(max_length=300, blank=True)
+    ethics_reference = models.CharField(max_length=100, blank=True)
+    data_controller = models.CharField(max_length=200, blank=True)
+    funder = models.CharField(max_length=200, blank=True)
+    team = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    steps_done = models.PositiveSmallIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # What triage found: the rule that fired, and the risk score with a reason per point.
+    triage_rule = models.CharField(max_length=100, blank=True)
+    risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    risk_reasons = models.JSONField(default=list, blank=True)
+
     class Meta:
         ordering = ["reference"]
 
@@ -67,6 +92,27 @@ class Project(models.Model):
         return self.status == ProjectStatus.ACTIVE and (
             self.end_date is None or self.end_date >= today
         )
+
+    def has_panel_seat(self, user: Any) -> bool:
+        return self.panel_seats.filter(member_id=getattr(user, "pk", None)).exists()
+
+    def is_panel_chair(self, user: Any) -> bool:
+        return self.panel_seats.filter(member_id=getattr(user, "pk", None), is_chair=True).exists()
+
+    def is_on_team(self, user: Any) -> bool:
+        """The applicant or a named team member: people who must not judge this application."""
+        user_id = getattr(user, "pk", None)
+        return self.pi_id == user_id or self.team.filter(pk=user_id).exists()
+
+    def lists_member(self, user: Any) -> bool:
+        """True when ``user`` is on this project's membership list today, cleared or not.
+
+        Separation of duties asks this, not :meth:`has_member`: a member whose accreditation
+        lapsed is still no independent checker of the project's outputs.
+        """
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return memberships_in_date().filter(project=self, user=user).exists()
 
     def has_member(self, user: Any) -> bool:
         """True when ``user`` holds a current membership of this project."""
@@ -99,8 +145,148 @@ class Membership(models.Model):
         return f"{self.user} on {self.project.reference}"
 
 
-def current_memberships() -> models.QuerySet[Membership]:
+def memberships_in_date() -> models.QuerySet[Membership]:
+    """Memberships whose dates cover today, whether or not the person is cleared today."""
     today = timezone.localdate()
     return Membership.objects.filter(starts_on__lte=today).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=today)
     )
+
+
+def current_memberships() -> models.QuerySet[Membership]:
+    """Memberships that give access today: in date, and the person cleared today.
+
+    Clearance (identity checked, a verified unexpired accreditation, the current agreement
+    signed) is asked of the database on every call, so access stops on the day an
+    accreditation expires and returns when a renewal is verified, with nothing to switch.
+    """
+    return memberships_in_date().filter(user__in=accreditation.cleared_people())
+
+
+class MembershipChange(models.TextChoices):
+    ADD = "add", "Add"
+    REMOVE = "remove", "Remove"
+
+
+class RequestState(models.TextChoices):
+    PENDING = "pending", "Waiting for an approver"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class MembershipRequest(models.Model):
+    """A PI's request to add someone to a project or remove them, decided by an approver."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="member_requests")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    change = models.CharField(max_length=10, choices=MembershipChange.choices)
+    ends_on = models.DateField(null=True, blank=True)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=10, choices=RequestState.choices, default=RequestState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "person"],
+                condition=Q(state="pending"),
+                name="one_pending_request_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_change_display()} {self.person} on {self.project.reference}"
+
+
+class TimelineEntry(models.Model):
+    """One step of an application's journey: what state it entered, when, who moved it, and who
+    must act next. The applicant's timeline and the median times per track are read from here."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="timeline")
+    status = models.CharField(max_length=20, choices=ProjectStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.CharField(max_length=100, help_text="Who must act next, in words.")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project.reference} {self.get_status_display()} at {self.at:%Y-%m-%d}"
+
+
+class Question(models.Model):
+    """A question sent back with a returned application, answered in place by the applicant."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField()
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} on {self.project.reference}"
+
+
+class PanelSeat(models.Model):
+    """A member of the panel assigned to review one application; one seat is the chair's."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="panel_seats")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    is_chair = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "member"], name="one_seat_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} on the panel for {self.project.reference}"
+
+
+class Vote(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    RETURN = "return", "Return with questions"
+
+
+class PanelVote(models.Model):
+    """One panel member's vote and comment in one round (a round per submission)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="panel_votes")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    round = models.PositiveSmallIntegerField()
+    vote = models.CharField(max_length=10, choices=Vote.choices)
+    comment = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "member", "round"], name="one_vote_per_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} votes {self.vote} on {self.project.reference}"

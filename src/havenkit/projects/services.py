@@ -15,6 +15,7 @@ from havenkit.projects.models import (
     ProjectStatus,
     Track,
     current_memberships,
+    memberships_in_date,
 )
 
 
@@ -26,6 +27,13 @@ def projects_for_member(user: Any) -> QuerySet[Project]:
 
 def member_user_ids(project: Project) -> set[int]:
     return set(current_memberships().filter(project=project).values_list("user_id", flat=True))
+
+
+def pis_of_member(user: Any) -> list[Any]:
+    """The PIs of every project the person holds an in-date membership of (cleared or not)."""
+    project_ids = memberships_in_date().filter(user=user).values("project_id")
+    projects = Project.objects.filter(pk__in=project_ids).select_related("pi")
+    return [project.pi for project in projects]
 
 
 def registered_projects() -> QuerySet[Project]:

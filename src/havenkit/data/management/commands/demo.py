@@ -21,7 +21,7 @@ import os
 import secrets
 from argparse import ArgumentParser
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from havenkit.core.roles import Role
 from havenkit.data import services as data
+from havenkit.data.catalogue import VariableDeclaration
 from havenkit.data.models import DatasetVersion
 from havenkit.data.synthetic import DEFAULT_PEOPLE, DEFAULT_SEED, generate_cohort
+from havenkit.people import accreditation
 from havenkit.people import services as people
 from havenkit.people.models import User
 from havenkit.projects import services as projects
@@ -81,6 +83,65 @@ DATASET_DESCRIPTION = (
     "numbers, postcode district and SIMD quintile; hospital admissions with ICD-10 diagnoses; "
     "and community prescriptions by BNF chapter. No row describes a real person."
 )
+DATASET_DETAILS = {
+    "classification": "Personal data (pseudonymised)",
+    "coverage_start": date(2010, 1, 1),
+    "coverage_end": date(2026, 6, 30),
+    "update_schedule": "Quarterly",
+}
+
+
+def _chi(table: str) -> VariableDeclaration:
+    return VariableDeclaration(
+        "chi", "chi", f"CHI number of the person this {table} row is about.", is_identifier=True
+    )
+
+
+COHORT_VARIABLES = {
+    "people": [
+        _chi("people"),
+        VariableDeclaration(
+            "sex",
+            "string",
+            "Sex as recorded on the CHI register.",
+            ("F", "M"),
+            is_quasi_identifier=True,
+        ),
+        VariableDeclaration("date_of_birth", "date", "Date of birth.", is_quasi_identifier=True),
+        VariableDeclaration(
+            "postcode_district",
+            "string",
+            "Postcode district of residence (outward code).",
+            is_quasi_identifier=True,
+        ),
+        VariableDeclaration(
+            "simd_quintile",
+            "integer",
+            "Scottish Index of Multiple Deprivation quintile, 1 most deprived.",
+            ("1", "2", "3", "4", "5"),
+            is_quasi_identifier=True,
+        ),
+    ],
+    "admissions": [
+        _chi("admission"),
+        VariableDeclaration("admission_date", "date", "Day of admission to hospital."),
+        VariableDeclaration("discharge_date", "date", "Day of discharge from hospital."),
+        VariableDeclaration("icd10", "string", "Main diagnosis, ICD-10 three-character code."),
+        VariableDeclaration("specialty", "string", "Specialty of the admitting consultant."),
+    ],
+    "prescriptions": [
+        _chi("prescription"),
+        VariableDeclaration("prescribed_date", "date", "Day the prescription was dispensed."),
+        VariableDeclaration(
+            "bnf_chapter",
+            "integer",
+            "British National Formulary chapter of the drug.",
+            tuple(str(chapter) for chapter in range(1, 16)),
+        ),
+        VariableDeclaration("drug", "string", "Drug name, strength and form."),
+        VariableDeclaration("quantity", "integer", "Quantity dispensed, in units of the form."),
+    ],
+}
 EXTRACT_VARIABLES = {
     "people": ["chi", "sex", "date_of_birth", "postcode_district", "simd_quintile"],
     "admissions": ["chi", "admission_date", "discharge_date", "icd10"],
@@ -309,6 +370,9 @@ def ensure_account(account: DemoAccount, password: str) -> tuple[User, bool]:
             organisation=account.organisation,
             must_change_password=account.first_login_pending,
         )
+        accreditation.record_checked_training(
+            user, expires_on=timezone.localdate() + timedelta(days=3 * 365), checked_by=None
+        )
     if not account.first_login_pending and _demo_device(user) is None:
         TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True)
     return user, created
@@ -320,6 +384,8 @@ def ensure_dataset_version(approver: User, n_people: int, seed: int) -> tuple[Da
         DatasetVersion.objects.filter(dataset__title=DATASET_TITLE).order_by("-version").first()
     )
     if existing is not None:
+        if not existing.variables.exists():
+            data.describe_dataset_version(existing, COHORT_VARIABLES)
         return existing, False
     dataset_version = data.create_dataset_version(
         DATASET_TITLE,
@@ -327,6 +393,8 @@ def ensure_dataset_version(approver: User, n_people: int, seed: int) -> tuple[Da
         "Public Health Scotland (synthetic)",
         generate_cohort(n_people=n_people, seed=seed),
         approved_by=approver,
+        declarations=COHORT_VARIABLES,
+        dataset_details=DATASET_DETAILS,
     )
     return dataset_version, True
 
