@@ -68,6 +68,20 @@ PAGES = [
     Page("outputs:withdraw", "POST", frozenset({"member"})),
     Page("outputs:download_file", "GET", MEMBERS),
     Page("outputs:download_package", "GET", MEMBERS),
+    Page("data:ingress", "GET", frozenset({"data_steward", "approver"})),
+    Page("data:ingress_new", "GET", frozenset({"data_steward"})),
+    Page("data:extracts", "GET", frozenset({"data_steward"})),
+    Page("applications:index", "GET", EVERYONE),
+    Page("applications:start", "POST", frozenset({"pi"})),
+    Page("applications:membership_requests", "GET", frozenset({"approver"})),
+    Page("applications:access_report", "GET", frozenset({"auditor", "data_steward"})),
+    Page(
+        "applications:haven_report",
+        "GET",
+        frozenset({"auditor", "data_steward", "administrator", "approver"}),
+    ),
+    Page("people:my_accreditation", "GET", EVERYONE),
+    Page("people:checks", "GET", frozenset({"administrator"})),
 ]
 
 
@@ -88,7 +102,7 @@ def _url(page: Page, haven) -> str:
     """The page's address for objects of the haven fixture, in the state the page needs."""
     project, job = haven.project, haven.job
     app = page.name.split(":")[0]
-    if app == "core":
+    if app in ("core", "data", "applications", "people"):
         return reverse(page.name)
     if app == "workspaces":
         code_file = CodeFile.objects.get(project=project)
