@@ -15,6 +15,7 @@ from havenkit.outputs.models import FileReview, ReleaseRequest, RequestState
 from havenkit.outputs.services import FileChoice
 from tests.conftest import sign_in
 from tests.haven import SUMMARY_TXT, TABLE_CSV
+from tests.outputs.test_services import justify_all
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,11 @@ def test_the_whole_two_checker_flow_to_release_and_download(haven, client):
     release_request = ReleaseRequest.objects.get()
     assert response.status_code == 302
     assert response["Location"] == request_url(release_request)
+    summary = release_request.files.get(name="summary.txt")
+    client.post(
+        file_url("justify_file", release_request, summary),
+        {f"justify-{summary.pk}-justification": "A mean over 205 people."},
+    )
     client.post(reverse("outputs:submit", args=[release_request.pk]))
     release_request.refresh_from_db()
     assert release_request.state == RequestState.SUBMITTED
@@ -105,6 +111,7 @@ def test_the_package_holds_every_released_file_with_manifest_and_checksums(haven
             FileChoice(haven.job.pk, "summary.txt", "Mean age"),
         ],
     )
+    justify_all(release_request, haven.researcher)
     services.submit(release_request, haven.researcher)
     for checker in (haven.checker_a, haven.checker_b):
         for release_file in release_request.files.all():
@@ -120,6 +127,7 @@ def test_the_package_holds_every_released_file_with_manifest_and_checksums(haven
         "manifest.json",
         "outputs/summary.txt",
         "outputs/table.csv",
+        "ro-crate-metadata.json",
     ]
     assert package.read("outputs/table.csv") == TABLE_CSV
     assert package.read("outputs/summary.txt") == SUMMARY_TXT
@@ -138,8 +146,16 @@ def test_the_package_holds_every_released_file_with_manifest_and_checksums(haven
         1,
         None,
     )
-    assert {a["checker"] for a in table["approvals"]} == {"checker_a", "checker_b"}
-    assert all(a["approved_at"] for a in table["approvals"])
+    assert {(r["checker"], r["decision"]) for r in table["reviews"]} == {
+        ("checker_a", "approved"),
+        ("checker_b", "approved"),
+    }
+    assert all(r["reviewed_at"] for r in table["reviews"])
+    assert table["dataset_versions"] == []
+    crate = json.loads(package.read("ro-crate-metadata.json"))
+    described = {item["@id"]: item for item in crate["@graph"]}
+    assert described["outputs/table.csv"]["sha256"] == table["sha256"]
+    assert "manifest.json" in described
 
 
 def test_a_project_member_who_is_a_checker_is_refused_and_audited(haven, client):
@@ -203,6 +219,7 @@ def test_checkers_read_files_inline_escaped(haven, client):
     release_request = services.create_release_request(
         haven.project, haven.researcher, [FileChoice(haven.job.pk, "summary.txt", "Mean age")]
     )
+    justify_all(release_request, haven.researcher)
     services.submit(release_request, haven.researcher)
     url = file_url("view_file", release_request, release_request.files.get())
     page = sign_in(client, haven.checker_a).get(url)

@@ -114,3 +114,16 @@ class ReviewForm(forms.Form):
             except policies.ReleaseRequestError as error:
                 self.add_error("comment", str(error))
         return data
+
+
+class JustificationForm(forms.Form):
+    """The researcher's reasons for releasing a file the output-checking rules did not pass."""
+
+    justification = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Justification",
+        help_text="Why this file is safe to release although the rules did not pass it. "
+        "Output checkers read this.",
+        error_messages={"required": "Write why this file is safe to release."},
+    )

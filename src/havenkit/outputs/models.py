@@ -99,6 +99,12 @@ class ReleaseFile(models.Model):
     # When the file was last added or changed; a change resets its reviews.
     added_at = models.DateTimeField()
     released_at = models.DateTimeField(null=True, blank=True)
+    # The output-checking rules' verdict on the stored copy when it was added: "pass", "fail"
+    # or "review", and each finding as {status, rule, message, cells: [[row, column], ...]}.
+    sdc_status = models.CharField(max_length=10, blank=True)
+    sdc_findings = models.JSONField(default=list, blank=True)
+    # Why the researcher asks for an exception to a "fail" or "review" verdict; checkers read it.
+    justification = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -110,6 +116,19 @@ class ReleaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (job {self.job_id})"
+
+    @property
+    def needs_justification(self) -> bool:
+        """A file the rules did not pass goes to checkers only with the researcher's reasons."""
+        return self.sdc_status in ("fail", "review")
+
+    def flagged_cells(self) -> set[tuple[str, str]]:
+        """(row label, column) of every cell a finding names, for highlighting in the preview."""
+        return {
+            (str(row), str(column))
+            for finding in self.sdc_findings
+            for row, column in finding.get("cells", [])
+        }
 
 
 class FileReview(models.Model):

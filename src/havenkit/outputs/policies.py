@@ -76,6 +76,35 @@ def check_distinct_names(names: Sequence[str]) -> None:
         )
 
 
+class CheckedFile(Protocol):
+    name: str
+    sdc_status: str
+    justification: str
+
+
+def check_justification(text: str) -> None:
+    if not text.strip():
+        raise ReleaseRequestError(
+            "Write why this file is safe to release although the output-checking rules "
+            "did not pass it."
+        )
+
+
+def check_justified(files: Sequence[CheckedFile]) -> None:
+    """A file the rules failed or could not decide goes to checkers only with reasons."""
+    unjustified = [
+        file.name
+        for file in files
+        if file.sdc_status in ("fail", "review") and not file.justification.strip()
+    ]
+    if unjustified:
+        raise ReleaseRequestError(
+            "The output-checking rules did not pass "
+            f"{', '.join(unjustified)}: give a justification for each (why it is safe to "
+            "release) or remove it before submitting."
+        )
+
+
 def check_submit(state: str, files: Sequence[tuple[DescribedFile, Sequence[Review]]]) -> None:
     """A request goes to output checkers only complete, described, and with comments acted on."""
     if state not in EDITABLE_STATES:

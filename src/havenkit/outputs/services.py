@@ -27,17 +27,27 @@ from django.utils import timezone
 from havenkit.core import audit, permissions
 from havenkit.core.models import Outcome
 from havenkit.data import services as data
-from havenkit.outputs import policies
+from havenkit.data.models import Extract
+from havenkit.outputs import checks, packages, policies
 from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest, RequestState
 from havenkit.outputs.policies import ReleaseRequestError
+from havenkit.sdc import ConfigError
+from havenkit.sdc.differencing import read_count_table
 from havenkit.workspaces import services as workspaces
 
 # Changing, submitting and withdrawing a request needs the same standing as creating one:
 # a researcher member of the active project.
 EDIT_REQUEST = "edit_release_request"
 
-# Files the request page shows inline to checkers, and how much of them.
-TEXT_SUFFIXES = {".txt", ".md", ".json", ".log", ".html", ".svg", ".tsv"}
+# Files the request page shows inline to checkers, and how much of them. An SVG is shown as
+# an image (an <img> runs no script), not as text.
+TEXT_SUFFIXES = {".txt", ".md", ".json", ".log", ".html", ".tsv"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 PREVIEW_MAX_BYTES = 1024 * 1024
 PREVIEW_MAX_ROWS = 500
 
@@ -56,12 +66,22 @@ class FileChoice:
 
 
 @dataclass(frozen=True)
-class FilePreview:
-    """What a checker sees of a file inline: CSV rows, text, or nothing for other files."""
+class PreviewCell:
+    """One CSV cell; ``flagged`` when an output-checking finding names it."""
 
-    rows: list[list[str]]
+    text: str
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class FilePreview:
+    """What a checker sees of a file inline: a CSV header and rows, text, an image, or nothing."""
+
+    header: list[str]
+    rows: list[list[PreviewCell]]
     text: str
     truncated: bool
+    is_image: bool = False
 
 
 def _home() -> Path:
@@ -168,6 +188,32 @@ def _reset_reviews(release_file: ReleaseFile, *, actor: Any, request: HttpReques
     )
 
 
+def _released_tables(project: Any) -> dict[str, Path]:
+    """The CSV files this project already released, named as a checker would recognise them."""
+    released = ReleaseFile.objects.filter(
+        release_request__project=project, release_request__state=RequestState.RELEASED
+    ).select_related("release_request")
+    return {
+        f"{f.name} of release request {f.release_request.pk}": stored_copy(f)
+        for f in released
+        if Path(f.name).suffix.lower() == ".csv"
+    }
+
+
+def _output_checks(release_request: ReleaseRequest, stored_path: str) -> dict[str, Any]:
+    """The file rules and differencing on a stored copy, as ReleaseFile fields."""
+    try:
+        status, findings = checks.check_release_file(
+            _home() / stored_path, _released_tables(release_request.project)
+        )
+    except ConfigError as error:
+        raise ReleaseRequestError(
+            f"The haven's output-checking configuration cannot be used ({error}); "
+            "ask the haven's administrator to correct haven.toml."
+        ) from error
+    return {"sdc_status": status, "sdc_findings": findings}
+
+
 def _put_file(
     release_request: ReleaseRequest, choice: FileChoice, *, actor: Any, request: HttpRequest | None
 ) -> ReleaseFile:
@@ -186,7 +232,10 @@ def _put_file(
         "extract_id": output.extract_id,
         "stored_path": _store_copy(release_request, output),
         "added_at": timezone.now(),
+        # A justification was written for the previous content; the new one needs its own.
+        "justification": "",
     }
+    fields |= _output_checks(release_request, fields["stored_path"])
     release_file = release_request.files.filter(name=output.name).first()
     if release_file is None:
         release_file = ReleaseFile.objects.create(
@@ -213,6 +262,7 @@ def _put_file(
             "job_id": release_file.job_id,
             "sha256": release_file.sha256,
             "size_bytes": release_file.size_bytes,
+            "sdc_status": release_file.sdc_status,
         },
     )
     return release_file
@@ -270,6 +320,43 @@ def add_file(
         return _put_file(locked, choice, actor=actor, request=request)
 
 
+def justify_file(
+    release_file: ReleaseFile, actor: Any, justification: str, *, request: HttpRequest | None = None
+) -> ReleaseFile:
+    """Record why a file the rules did not pass should still be released; resets its reviews."""
+    release_request = release_file.release_request
+    permissions.check(actor, EDIT_REQUEST, release_request)
+    with (
+        _refusals_audited(
+            "release.file_justified",
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=release_file,
+        ),
+        transaction.atomic(),
+    ):
+        locked = _locked(release_request)
+        policies.check_change_files(locked.state)
+        policies.check_justification(justification)
+        _reset_reviews(release_file, actor=actor, request=request)
+        release_file.justification = justification.strip()
+        release_file.save(update_fields=["justification"])
+        audit.record(
+            "release.file_justified",
+            request=request,
+            actor=actor,
+            obj=release_file,
+            project=locked.project,
+            details={
+                "file": release_file.name,
+                "sdc_status": release_file.sdc_status,
+                "justification": release_file.justification,
+            },
+        )
+    return release_file
+
+
 def remove_file(
     release_file: ReleaseFile, actor: Any, *, request: HttpRequest | None = None
 ) -> None:
@@ -322,6 +409,7 @@ def submit(
         locked = _locked(release_request)
         files = _reviews_per_file(locked)
         policies.check_submit(locked.state, files)
+        policies.check_justified([release_file for release_file, _reviews in files])
         locked.submitted_at = timezone.now()
         _move(locked, RequestState.SUBMITTED, actor=actor, request=request)
         reached = policies.progress([reviews for _file, reviews in files])
@@ -430,6 +518,26 @@ def _verify_stored_copy(
     )
 
 
+def _dataset_versions(extract_id: int | None) -> list[dict[str, Any]]:
+    """The dataset version the job's extract was cut from (none for a job without data)."""
+    extract = (
+        Extract.objects.select_related("dataset_version__dataset").filter(pk=extract_id).first()
+        if extract_id
+        else None
+    )
+    if extract is None:
+        return []
+    version = extract.dataset_version
+    return [
+        {
+            "dataset": version.dataset.title,
+            "dataset_version": version.version,
+            "dataset_version_id": version.pk,
+            "extract_version": extract.version,
+        }
+    ]
+
+
 def manifest(release_request: ReleaseRequest) -> dict[str, Any]:
     """What was released, from where, approved by whom: the package's ``manifest.json``."""
     files = []
@@ -444,10 +552,15 @@ def manifest(release_request: ReleaseRequest) -> dict[str, Any]:
                 "code_file": release_file.code_file_name,
                 "code_version": release_file.code_version_number,
                 "extract_id": release_file.extract_id,
-                "approvals": [
+                "dataset_versions": _dataset_versions(release_file.extract_id),
+                "sdc_status": release_file.sdc_status,
+                "justification": release_file.justification,
+                "reviews": [
                     {
                         "checker": review.checker.username,
-                        "approved_at": review.created_at.isoformat(),
+                        "decision": review.decision,
+                        "comment": review.comment,
+                        "reviewed_at": review.created_at.isoformat(),
                     }
                     for review in reviews
                 ],
@@ -511,7 +624,8 @@ def open_released_file(
 def released_package(
     release_request: ReleaseRequest, user: Any, *, request: HttpRequest | None = None
 ) -> IO[bytes]:
-    """A zip of every released file under ``outputs/``, with manifest.json and SHA256SUMS.
+    """A zip of every released file under ``outputs/``, with manifest.json, SHA256SUMS and
+    ro-crate-metadata.json; ``havenkit release verify`` checks one.
 
     ``sha256sum -c SHA256SUMS`` run where the zip is unpacked checks every file.
     """
@@ -527,7 +641,11 @@ def released_package(
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as package:
         for release_file, path in zip(files, paths, strict=True):
             package.write(path, f"outputs/{release_file.name}")
-        package.writestr("manifest.json", json.dumps(manifest(release_request), indent=2))
+        record = manifest(release_request)
+        package.writestr(packages.MANIFEST, json.dumps(record, indent=2))
+        package.writestr(
+            packages.RO_CRATE_METADATA, json.dumps(packages.ro_crate_metadata(record), indent=2)
+        )
         package.writestr("SHA256SUMS", "".join(f"{f.sha256}  outputs/{f.name}\n" for f in files))
     archive.seek(0)
     audit.record(
@@ -570,20 +688,67 @@ def preview_file(
         details={"file": release_file.name},
     )
     suffix = Path(release_file.name).suffix.lower()
+    if suffix in IMAGE_TYPES:
+        return FilePreview(header=[], rows=[], text="", truncated=False, is_image=True)
     if suffix != ".csv" and suffix not in TEXT_SUFFIXES:
-        return FilePreview(rows=[], text="", truncated=False)
+        return FilePreview(header=[], rows=[], text="", truncated=False)
     with path.open("rb") as handle:
         content = handle.read(PREVIEW_MAX_BYTES + 1)
     truncated = len(content) > PREVIEW_MAX_BYTES
     text = content[:PREVIEW_MAX_BYTES].decode("utf-8", errors="replace")
     if suffix != ".csv":
-        return FilePreview(rows=[], text=text, truncated=truncated)
-    rows = list(csv.reader(text.splitlines()))
+        return FilePreview(header=[], rows=[], text=text, truncated=truncated)
+    header, *rows = list(csv.reader(text.splitlines())) or [[]]
     return FilePreview(
-        rows=rows[:PREVIEW_MAX_ROWS],
+        header=header,
+        rows=_flag_cells(path, header, rows[:PREVIEW_MAX_ROWS], release_file.flagged_cells()),
         text="",
         truncated=truncated or len(rows) > PREVIEW_MAX_ROWS,
     )
+
+
+def _flag_cells(
+    path: Path, header: list[str], rows: list[list[str]], flagged: set[tuple[str, str]]
+) -> list[list[PreviewCell]]:
+    """Mark the cells findings name, labelling rows the way the file checks labelled them."""
+    table = read_count_table(path) if flagged else None
+    labels = table.row_labels() if table is not None else []
+    return [
+        [
+            PreviewCell(
+                text=cell,
+                flagged=index < len(labels)
+                and column < len(header)
+                and (labels[index], header[column]) in flagged,
+            )
+            for column, cell in enumerate(row)
+        ]
+        for index, row in enumerate(rows)
+    ]
+
+
+def open_image(
+    release_file: ReleaseFile, user: Any, *, request: HttpRequest | None = None
+) -> tuple[Path, str]:
+    """The stored copy of an image and its content type, for a permitted viewer, audited.
+
+    This is how a checker sees a chart inline; it is not a download of an unreleased file.
+    """
+    release_request = release_file.release_request
+    check_may_view(user, release_request)
+    content_type = IMAGE_TYPES.get(Path(release_file.name).suffix.lower())
+    if content_type is None:
+        raise ReleaseRequestError(f"{release_file.name} is not an image havenkit shows inline.")
+    path = _verify_stored_copy(release_file, during="review", actor=user, request=request)
+    audit.record(
+        "release.image_viewed",
+        request=request,
+        actor=user,
+        obj=release_file,
+        project=release_request.project,
+        details={"file": release_file.name, "sha256": release_file.sha256},
+    )
+    return path, content_type
 
 
 def requests_awaiting_review(user: Any) -> list[ReleaseRequest]:

@@ -20,6 +20,16 @@ urlpatterns = [
         name="review_file",
     ),
     path(
+        "requests/<int:request_id>/files/<int:file_id>/justify",
+        views.justify_file,
+        name="justify_file",
+    ),
+    path(
+        "requests/<int:request_id>/files/<int:file_id>/image",
+        views.view_image,
+        name="view_image",
+    ),
+    path(
         "requests/<int:request_id>/files/<int:file_id>/remove",
         views.remove_file,
         name="remove_file",

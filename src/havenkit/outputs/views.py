@@ -11,7 +11,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from havenkit.core import permissions
 from havenkit.outputs import policies, services
-from havenkit.outputs.forms import AddFileForm, NewReleaseRequestForm, ReviewForm
+from havenkit.outputs.forms import (
+    AddFileForm,
+    JustificationForm,
+    NewReleaseRequestForm,
+    ReviewForm,
+)
 from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest
 from havenkit.projects.models import Project
 from havenkit.workspaces import services as workspaces
@@ -26,6 +31,7 @@ class FileRow:
     decisions_visible: bool
     summary: str
     review_form: ReviewForm | None
+    justification_form: JustificationForm | None
 
 
 def _release_request(request_id: int) -> ReleaseRequest:
@@ -46,6 +52,7 @@ def _file_rows(
     request: HttpRequest,
     release_request: ReleaseRequest,
     bound_review: tuple[int, ReviewForm] | None,
+    bound_justification: tuple[int, JustificationForm] | None = None,
 ) -> list[FileRow]:
     """The files with what the request's state allows this viewer; the template asks who."""
     user = request.user
@@ -59,6 +66,15 @@ def _file_rows(
                 form = bound_review[1]
             else:
                 form = ReviewForm(prefix=f"file-{release_file.pk}")
+        justification_form = None
+        if release_file.needs_justification and policies.can_change_files(release_request.state):
+            if bound_justification and bound_justification[0] == release_file.pk:
+                justification_form = bound_justification[1]
+            else:
+                justification_form = JustificationForm(
+                    prefix=f"justify-{release_file.pk}",
+                    initial={"justification": release_file.justification},
+                )
         rows.append(
             FileRow(
                 file=release_file,
@@ -66,6 +82,7 @@ def _file_rows(
                 decisions_visible=visible,
                 summary=policies.review_summary(reviews, decisions_visible=visible),
                 review_form=form,
+                justification_form=justification_form,
             )
         )
     return rows
@@ -77,8 +94,9 @@ def _render_request_page(
     *,
     add_form: AddFileForm | None = None,
     bound_review: tuple[int, ReviewForm] | None = None,
+    bound_justification: tuple[int, JustificationForm] | None = None,
 ) -> HttpResponse:
-    rows = _file_rows(request, release_request, bound_review)
+    rows = _file_rows(request, release_request, bound_review, bound_justification)
     can_change_files = policies.can_change_files(release_request.state)
     if can_change_files and add_form is None:
         add_form = AddFileForm(outputs=workspaces.finished_outputs(release_request.project))
@@ -91,9 +109,9 @@ def _render_request_page(
         "can_download": policies.can_download(release_request.state),
         "approvals_needed": policies.APPROVALS_NEEDED,
     }
-    status = (
-        400 if (add_form and add_form.errors) or (bound_review and bound_review[1].errors) else 200
-    )
+    bound_forms = [add_form, bound_review and bound_review[1]]
+    bound_forms.append(bound_justification and bound_justification[1])
+    status = 400 if any(form and form.errors for form in bound_forms) else 200
     return render(request, "outputs/release_request.html", context, status=status)
 
 
@@ -152,6 +170,43 @@ def add_file(request: HttpRequest, request_id: int) -> HttpResponse:
         return _render_request_page(request, release_request, add_form=form)
     messages.success(request, f"{release_file.name} is in the request.")
     return _to_request_page(release_request)
+
+
+@require_POST
+def justify_file(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    permissions.check(request.user, services.EDIT_REQUEST, release_request)
+    form = JustificationForm(request.POST, prefix=f"justify-{release_file.pk}")
+    if not form.is_valid():
+        return _render_request_page(
+            request, release_request, bound_justification=(release_file.pk, form)
+        )
+    try:
+        services.justify_file(
+            release_file, request.user, form.cleaned_data["justification"], request=request
+        )
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Your justification for {release_file.name} is recorded.")
+    return _to_request_page(release_request)
+
+
+@require_GET
+def view_image(request: HttpRequest, request_id: int, file_id: int) -> HttpResponse:
+    """An image's stored copy, inline, for the file page; sandboxed so an SVG runs nothing."""
+    release_request = _release_request(request_id)
+    release_file = _release_file(release_request, file_id)
+    try:
+        path, content_type = services.open_image(release_file, request.user, request=request)
+    except policies.ReleaseRequestError as error:
+        raise PermissionDenied(str(error)) from error
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -8,22 +8,18 @@ is :func:`havenkit.sdc.files.check_files`, which the portal and jobs call too.
 
 import sys
 from argparse import ArgumentParser
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from havenkit.sdc import ConfigError, SdcConfig, load_config
+from havenkit.outputs.checks import haven_config
+from havenkit.sdc import ConfigError, SdcConfig
 from havenkit.sdc import files as file_checks
 
 
 def _config(path: str | None) -> SdcConfig:
-    haven_file = Path(path) if path else settings.HAVENKIT_HOME / "haven.toml"
-    if path is None and not haven_file.exists():
-        return SdcConfig()
     try:
-        return load_config(haven_file)
+        return haven_config(path)
     except ConfigError as error:
         raise CommandError(str(error)) from None
 

@@ -1,0 +1,54 @@
+"""The output-checking rules the portal runs on each file of a release request.
+
+The same rules as ``havenkit sdc check`` (one configuration, loaded the same way), plus
+differencing against the tables the project already released. The results are stored on the
+:class:`ReleaseFile`, so checkers see what the file was checked against when it was added.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+
+from havenkit.data.services import PSEUDONYM_COLUMN
+from havenkit.sdc import SdcConfig, load_config
+from havenkit.sdc.differencing import differencing_findings
+from havenkit.sdc.files import FileFinding, check_file
+from havenkit.sdc.rules import FAIL, REVIEW, overall
+
+NEEDS_JUSTIFICATION = (FAIL, REVIEW)
+
+
+def haven_config(path: Path | str | None = None) -> SdcConfig:
+    """The rules from ``path``, else ``HAVENKIT_HOME/haven.toml`` when it exists, else defaults.
+
+    Raises :class:`havenkit.sdc.ConfigError` when the file cannot be used, saying what to change.
+    """
+    haven_file = Path(path) if path else Path(settings.HAVENKIT_HOME) / "haven.toml"
+    if path is None and not haven_file.exists():
+        return SdcConfig()
+    return load_config(haven_file)
+
+
+def findings_as_dicts(findings: list[FileFinding]) -> list[dict]:
+    return [
+        {
+            "status": finding.status,
+            "rule": finding.rule,
+            "message": finding.message,
+            "cells": [list(cell) for cell in finding.cells],
+        }
+        for finding in findings
+    ]
+
+
+def check_release_file(path: Path, released: dict[str, Path]) -> tuple[str, list[dict]]:
+    """(status, findings) of one stored copy: the file rules, then differencing on a CSV.
+
+    ``released`` maps a name checkers recognise to each CSV the project already released.
+    """
+    config = haven_config()
+    report = check_file(path, config, identifier_columns=[PSEUDONYM_COLUMN])
+    findings = list(report.findings)
+    if path.suffix.lower() == ".csv" and released:
+        findings += differencing_findings(path, released, config.safe_threshold)
+    return overall([finding.status for finding in findings]), findings_as_dicts(findings)
