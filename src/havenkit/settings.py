@@ -145,6 +145,8 @@ HAVENKIT_REGISTER_SHOWS_PI = os.environ.get("HAVENKIT_REGISTER_SHOWS_PI") == "1"
 HAVENKIT_PANEL_QUORUM = int(os.environ.get("HAVENKIT_PANEL_QUORUM", "2"))
 # Triage rules that replace the defaults in havenkit.projects.triage, as a JSON object.
 HAVENKIT_TRIAGE = json.loads(os.environ.get("HAVENKIT_TRIAGE", "null"))
+# Days a closed project's workspace is kept, read-only, before its files are deleted.
+HAVENKIT_RETENTION_DAYS = int(os.environ.get("HAVENKIT_RETENTION_DAYS", "365"))
 
 # Reminders (accreditation expiry) go to the console unless a haven configures real e-mail.
 EMAIL_BACKEND = os.environ.get(

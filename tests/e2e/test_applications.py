@@ -1,6 +1,7 @@
 """Safe projects in a real Chromium: the public register and its CSV, accreditation, a panel
-application returned with a question and resubmitted, and a fast-track application from draft
-to active. axe-core runs on every page.
+application returned with a question and resubmitted, a fast-track application from draft
+to active, a PI asking for a new member and an approver deciding, and the access report with
+its CSV. axe-core runs on every page.
 
 The tests share one served instance and run in order: the panel application, once approved,
 is the precedent that sends the next application to the fast track. They rely on `demo setup`
@@ -12,7 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -207,3 +209,69 @@ def test_a_fast_track_application_from_draft_to_active(person, instance: Instanc
         expect(timeline).to_contain_text(state)
     visit(priya, instance, "/")
     expect(priya.get_by_text("Heart attacks and deprivation, follow-up")).to_be_visible()
+
+
+def test_a_pi_asks_for_a_member_from_the_workspace_and_an_approver_decides(
+    person, instance: Instance
+):
+    priya, alex = person("priya"), person("alex")
+    visit(priya, instance, "/")
+    priya.get_by_role("link", name=re.compile("Heart attacks and deprivation, follow-up")).click()
+    assert_accessible(priya)
+    priya.get_by_role("link", name=re.compile("ask to add or remove someone")).click()
+    expect(priya.get_by_role("heading", level=1)).to_contain_text("Members")
+    assert_accessible(priya)
+
+    priya.get_by_label("Username of the person").fill("ghost")
+    priya.get_by_label("Membership end date").fill((date.today() + timedelta(days=90)).isoformat())
+    priya.get_by_label("Why").fill("Analyst for the follow-up.")
+    priya.get_by_role("button", name="Send the request to an approver").click()
+    expect(priya.locator(".nhsuk-error-summary")).to_contain_text(
+        "There is nobody with the username 'ghost'"
+    )
+    assert_accessible(priya)
+
+    priya.get_by_label("Username of the person").fill("rachel")
+    priya.get_by_label("Membership end date").fill((date.today() + timedelta(days=90)).isoformat())
+    priya.get_by_label("Why").fill("Analyst for the follow-up.")
+    priya.get_by_role("button", name="Send the request to an approver").click()
+    expect(priya.get_by_text("Your request has gone to an approver.")).to_be_visible()
+    assert_accessible(priya)
+    members_path = priya.url.removeprefix(instance.url)
+
+    visit(alex, instance, "/applications/membership-requests/")
+    card = alex.locator(".nhsuk-card").filter(has_text="rachel")
+    expect(card).to_contain_text(re.compile(r"Can be approved\?\s*Yes"))
+    card.get_by_role("button", name=re.compile("Approve request")).click()
+    expect(alex.get_by_text(re.compile(r"Request \d+ decided."))).to_be_visible()
+    expect(alex.get_by_text("No membership requests are waiting.")).to_be_visible()
+    assert_accessible(alex)
+
+    visit(priya, instance, members_path)
+    current = priya.get_by_role("table", name="Current members")
+    expect(current).to_contain_text("(rachel)")
+    expect(priya.get_by_role("table", name="Requests to change members")).to_contain_text(
+        "Approved"
+    )
+
+
+def test_the_access_report_and_its_csv_match(person, instance: Instance):
+    aud = visit(person("aud"), instance, "/applications/reports/access/")
+    aud.get_by_label("Dataset").select_option(label=DATASET)
+    aud.get_by_label("From").fill((date.today() - timedelta(days=1)).isoformat())
+    aud.get_by_label("To").fill(date.today().isoformat())
+    aud.get_by_role("button", name="Show the report").click()
+    rows = aud.get_by_role("table", name=f"Uses of {DATASET}").locator("tbody tr")
+    expect(rows.first).to_contain_text("HK-2026-001")
+    assert_accessible(aud)
+    shown = [row.locator("td").all_inner_texts() for row in rows.all()]
+    with aud.expect_download() as download:
+        aud.get_by_role("link", name="Download this report as CSV").click()
+    listed = list(csv.reader(io.StringIO(download.value.path().read_text())))
+    assert listed[0] == ["when", "person", "project", "what", "left the haven"]
+    london = ZoneInfo("Europe/London")
+    as_page = [
+        [datetime.fromisoformat(when).astimezone(london).strftime("%Y-%m-%d %H:%M"), *rest]
+        for when, *rest in listed[1:]
+    ]
+    assert as_page == [[cell.strip() for cell in row] for row in shown]

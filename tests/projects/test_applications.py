@@ -4,10 +4,11 @@ returns with questions, and every refusal with its message."""
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
-from havenkit.data.models import Dataset, DatasetVersion
+from havenkit.data.models import Dataset, DatasetVersion, Variable
 from havenkit.projects import applications, services
 from havenkit.projects.models import Project, ProjectStatus, Track
 from tests.people.clearance import unclear
@@ -243,6 +244,35 @@ def test_new_identifying_variables_or_linkage_go_to_the_panel(
     project.refresh_from_db()
     assert (project.status, project.triage_rule) == (ProjectStatus.PANEL_REVIEW, rule)
     assert any("identifying" in r or "linkage" in r for r in project.risk_reasons)
+
+
+def flag(dataset: Dataset, table: str, name: str, **flags: bool) -> None:
+    version = dataset.versions.get()
+    Variable.objects.create(dataset_version=version, table=table, name=name, type="string", **flags)
+
+
+@pytest.mark.parametrize("flags", [{"is_identifier": True}, {"is_quasi_identifier": True}])
+def test_a_variable_the_catalogue_flags_sends_the_application_to_the_panel(
+    applicant, make_person, smr01, flags
+):
+    flag(smr01, "admissions", "admitted_on", **flags)
+    precedent(make_person, [smr01], ["admissions.age"])
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.admitted_on"])
+    applications.submit(project, by=applicant)
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.PANEL_REVIEW
+    assert "+2: admissions.admitted_on is classed as identifying." in project.risk_reasons
+
+
+def test_a_flag_on_a_withdrawn_version_no_longer_counts(applicant, make_person, smr01):
+    flag(smr01, "admissions", "admitted_on", is_identifier=True)
+    smr01.versions.update(withdrawn_at=timezone.now())
+    precedent(make_person, [smr01], ["admissions.age"])
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.admitted_on"])
+    applications.submit(project, by=applicant)
+    project.refresh_from_db()
+    assert project.track == Track.FAST
+    assert not any("identifying" in reason for reason in project.risk_reasons)
 
 
 def test_a_duplicate_submission_is_refused(applicant, smr01):

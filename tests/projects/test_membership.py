@@ -138,7 +138,7 @@ def test_bad_end_dates_are_refused_and_audited(
 
 def test_an_unknown_person_and_a_missing_date_are_explained(project, signed_in_client):
     client = signed_in_client(person=project.pi)
-    assert b"There is nobody with the username" in ask(client, project, "ghost").content
+    assert b"There is nobody with the username" in ask(client, project, "ghost", "remove").content
     assert b"Enter the date the membership ends." in ask(client, project, "pat").content
 
 
@@ -211,3 +211,36 @@ def test_an_approver_cannot_decide_a_request_about_themselves(project, make_pers
     clear(approver)
     request = request_add(project, approver)
     assert not permissions.can(approver, "decide_membership_request", request)
+
+
+def test_an_unknown_username_is_refused_on_its_field_and_audited(project, signed_in_client):
+    client = signed_in_client(person=project.pi)
+    response = ask(client, project, "ghost", ends_on=in_days(30))
+    assert response.status_code == 400
+    assert b'<a href="#id_username">There is nobody' in response.content
+    assert b"There is nobody with the username &#x27;ghost&#x27;" in response.content
+    refusal = last_refusal("membership.requested")
+    assert (refusal.details["username"], refusal.actor_username) == ("ghost", "pat")
+    assert not MembershipRequest.objects.exists()
+
+
+def test_the_pi_finds_the_members_page_from_the_workspace(project, signed_in_client):
+    members = f"/applications/projects/{project.pk}/members/".encode()
+    workspace = signed_in_client(person=project.pi).get(f"/projects/{project.pk}/")
+    assert members in workspace.content
+
+
+def test_a_researcher_sees_no_link_to_change_members(project, make_person, clear, client):
+    from tests.conftest import sign_in
+
+    rosa = make_person(Role.RESEARCHER, username="rosa")
+    clear(rosa)
+    membership.decide(
+        request_add(project, rosa, ends_on=date.today() + timedelta(days=30)),
+        approve=True,
+        note="",
+        decided_by=make_person(Role.APPROVER),
+    )
+    workspace = sign_in(client, rosa).get(f"/projects/{project.pk}/")
+    assert workspace.status_code == 200
+    assert b"/members/" not in workspace.content

@@ -50,3 +50,15 @@ def test_the_haven_can_lower_the_risk_it_fast_tracks():
     assert decision.track == "panel"
     assert decision.rule == "precedent HK-2025-001, but risk 6 is above 1: panel review"
     assert decision.reasons[-1] == "+5: no ethics reference given."
+
+
+def test_a_variable_the_catalogue_flags_is_identifying_whatever_its_name():
+    flagged = case(variables=frozenset({"admissions.ward"}), flagged=frozenset({"admissions.ward"}))
+    decision = triage(flagged, [PRECEDENT], rules_from(None))
+    assert decision.rule == "no precedent: panel review"
+    assert "+2: admissions.ward is classed as identifying." in decision.reasons
+
+
+def test_a_flagged_column_the_application_does_not_choose_adds_nothing():
+    decision = triage(case(flagged=frozenset({"admissions.ward"})), [PRECEDENT], rules_from(None))
+    assert decision.track == "fast"

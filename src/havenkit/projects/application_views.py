@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from havenkit.core import permissions
-from havenkit.projects import applications
+from havenkit.projects import applications, closure
 from havenkit.projects.forms import (
     STEP_FORMS,
     AnswerForm,
@@ -128,6 +128,7 @@ def detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "may_decide": permissions.can(user, "decide_application", project),
         "may_vote": permissions.can(user, "vote_on_application", project),
         "may_chair": permissions.can(user, "chair_panel", project),
+        "deletion_due_on": closure.deletion_due_on(project),
         # Several forms share one page: each gets its own ids.
         "questions_form": QuestionsForm(auto_id="return-%s"),
         "decision_form": DecisionForm(auto_id="decide-%s"),
@@ -268,5 +269,30 @@ def activate(request: HttpRequest, project_id: int) -> HttpResponse:
     def do() -> str:
         applications.activate(project, by=request.user)
         return f"{project.reference} is active: its members can use the workspace."
+
+    return _act(request, project, "decide_application", None, do)
+
+
+@require_POST
+def begin_closing(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _application(project_id)
+
+    def do() -> str:
+        applications.begin_closing(project, by=request.user)
+        return f"{project.reference} is closing: its workspace is now read-only."
+
+    return _act(request, project, "decide_application", None, do)
+
+
+@require_POST
+def close(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _application(project_id)
+
+    def do() -> str:
+        applications.close(project, by=request.user)
+        return (
+            f"{project.reference} is closed. Its workspace files are deleted after "
+            f"{closure.retention_days()} days."
+        )
 
     return _act(request, project, "decide_application", None, do)

@@ -12,11 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from havenkit.core import audit
-from havenkit.data.models import Dataset
+from havenkit.data import catalogue as data_catalogue
+from havenkit.data.models import Dataset, Variable
 from havenkit.people import accreditation
 from havenkit.projects import triage
 from havenkit.projects.models import (
@@ -59,8 +60,8 @@ OWNERS = {
     S.APPROVED: "an approver, to open the workspace",
     S.REJECTED: "nobody: the decision is final",
     S.ACTIVE: "the project team",
-    S.CLOSING: "the haven, archiving the workspace",
-    S.CLOSED: "nobody",
+    S.CLOSING: "an approver, to close the project (the workspace is read-only)",
+    S.CLOSED: "nobody: the workspace is kept read-only, then deleted after the retention period",
 }
 
 # The fields each step of the form fills, and the words used when one is missing.
@@ -108,7 +109,9 @@ def _move(project: Project, to: str, *, by: Any, action: str, note: str = "", **
     came_from = project.status
     project.status = to
     project.save()
-    TimelineEntry.objects.create(project=project, status=to, actor=by, owner=OWNERS[to], note=note)
+    TimelineEntry.objects.create(
+        project=project, status=to, at=timezone.now(), actor=by, owner=OWNERS[to], note=note
+    )
     audit.record(
         action,
         actor=by,
@@ -227,10 +230,22 @@ def missing(project: Project) -> list[str]:
     return gaps
 
 
+def flagged_in_catalogue(datasets: Iterable[Dataset]) -> set[str]:
+    """The "table.column" of every variable the catalogue flags as an identifier or a
+    quasi-identifier in the current version of each dataset: read, never changed, here."""
+    versions = [v for v in map(data_catalogue.current_version, datasets) if v is not None]
+    flagged = Variable.objects.filter(dataset_version__in=versions).filter(
+        Q(is_identifier=True) | Q(is_quasi_identifier=True)
+    )
+    return {f"{variable.table}.{variable.name}" for variable in flagged}
+
+
 def _case(project: Project) -> triage.Case:
+    datasets = list(project.datasets.all())
     return triage.Case(
         reference=project.reference,
-        datasets=frozenset(project.datasets.values_list("pk", flat=True)),
+        datasets=frozenset(dataset.pk for dataset in datasets),
+        flagged=frozenset(flagged_in_catalogue(datasets)),
         variables=frozenset(project.variables),
         linkage_wanted=bool(project.linkage_wanted.strip()),
         data_controller=project.data_controller,
@@ -544,6 +559,22 @@ def begin_closing(project: Project, *, by: Any) -> Project:
     _require_state(project, S.CLOSING, by=by, action="application.closing", verb="closed")
     with transaction.atomic():
         _move(project, S.CLOSING, by=by, action="application.closing")
+    return project
+
+
+def expire(project: Project) -> Project:
+    """Record that an active project's approval has run out: access already stopped on the day
+    after its end date (:attr:`Project.is_active`); this puts it on the timeline and audit log."""
+    _require_state(project, S.CLOSING, by=None, action="project.expired", verb="expired")
+    with transaction.atomic():
+        _move(
+            project,
+            S.CLOSING,
+            by=None,
+            action="project.expired",
+            note=f"The approval expired after {project.end_date:%d %B %Y}: access stopped.",
+            end_date=project.end_date.isoformat(),
+        )
     return project
 
 

@@ -28,13 +28,6 @@ class MembershipRequestForm(NhsForm):
         error_messages={"required": "Say why this change is needed."},
     )
 
-    def clean_username(self) -> User:
-        username = self.cleaned_data["username"]
-        person = User.objects.filter(username=username).first()
-        if person is None:
-            raise forms.ValidationError(f"There is nobody with the username {username!r}.")
-        return person
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         adding = data.get("change") == MembershipChange.ADD

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.people import accreditation
+from havenkit.people.models import User
 from havenkit.projects.models import (
     Membership,
     MembershipChange,
@@ -29,8 +30,37 @@ class MembershipError(ProjectRefusal):
     """A refused membership request or decision, with the reason to show."""
 
 
-def _refuse(action: str, reason: str, *, actor: Any, project: Project, details: dict) -> None:
-    refuse(action, reason, actor=actor, project=project, details=details, error=MembershipError)
+class UnknownPerson(MembershipError):
+    """The username a PI typed belongs to nobody."""
+
+
+def _refuse(
+    action: str,
+    reason: str,
+    *,
+    actor: Any,
+    project: Project,
+    details: dict,
+    error: type[MembershipError] = MembershipError,
+) -> None:
+    refuse(action, reason, actor=actor, project=project, details=details, error=error)
+
+
+def person_named(project: Project, username: str, *, requested_by: Any) -> User:
+    """The person a PI names by username; a name that matches nobody is refused and audited,
+    so a mistyped or guessed name leaves a trace like any other refused request."""
+    person = User.objects.filter(username=username).first()
+    if person is None:
+        _refuse(
+            "membership.requested",
+            f"There is nobody with the username {username!r}: check the spelling, or ask "
+            "the person to register (or an administrator to create their account) first.",
+            actor=requested_by,
+            project=project,
+            details={"username": username},
+            error=UnknownPerson,
+        )
+    return person
 
 
 def _name(person: Any) -> str:

@@ -21,14 +21,19 @@ def members(request: HttpRequest, project_id: int) -> HttpResponse:
     form = MembershipRequestForm(request.POST or None)
     if form.is_valid():
         try:
+            person = membership.person_named(
+                project, form.cleaned_data["username"], requested_by=request.user
+            )
             membership.request_change(
                 project,
-                person=form.cleaned_data["username"],
+                person=person,
                 change=form.cleaned_data["change"],
                 ends_on=form.cleaned_data["ends_on"],
                 reason=form.cleaned_data["reason"],
                 requested_by=request.user,
             )
+        except membership.UnknownPerson as refusal:
+            form.add_error("username", str(refusal))
         except membership.MembershipError as refusal:
             form.add_error(None, str(refusal))
         else:

@@ -79,6 +79,8 @@ class Project(models.Model):
     triage_rule = models.CharField(max_length=100, blank=True)
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_reasons = models.JSONField(default=list, blank=True)
+    # Set when the retention period after closure ended and the workspace files were deleted.
+    workspace_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["reference"]

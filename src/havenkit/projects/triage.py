@@ -21,7 +21,8 @@ DEFAULT_RULES: dict[str, Any] = {
         "per_dataset": 1,
         "no_ethics_reference": 1,
     },
-    # Column names the haven classes as identifying, wherever they appear.
+    # Column names the haven classes as identifying wherever they appear, on top of the
+    # variables the catalogue flags as identifiers or quasi-identifiers.
     "identifying_variables": ["chi", "postcode", "date_of_birth", "name", "address"],
 }
 
@@ -36,6 +37,8 @@ class Case:
     linkage_wanted: bool
     data_controller: str
     ethics_reference: str = ""
+    # Columns of the chosen datasets the catalogue flags as identifiers or quasi-identifiers.
+    flagged: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,15 @@ def rules_from(overrides: dict[str, Any] | None) -> dict[str, Any]:
     return rules
 
 
-def identifying(variables: Iterable[str], rules: dict[str, Any]) -> set[str]:
-    """The chosen variables whose column name the haven classes as identifying."""
+def identifying(case: Case, rules: dict[str, Any]) -> set[str]:
+    """The chosen variables the catalogue flags, or whose column name the haven's rules class
+    as identifying (for data the catalogue does not describe)."""
     names = {name.lower() for name in rules["identifying_variables"]}
-    return {variable for variable in variables if variable.rsplit(".", 1)[-1].lower() in names}
+    return {
+        variable
+        for variable in case.variables
+        if variable in case.flagged or variable.rsplit(".", 1)[-1].lower() in names
+    }
 
 
 def risk(case: Case, rules: dict[str, Any]) -> tuple[int, list[str]]:
@@ -64,7 +72,7 @@ def risk(case: Case, rules: dict[str, Any]) -> tuple[int, list[str]]:
     if case.linkage_wanted:
         score += points["linkage"]
         reasons.append(f"+{points['linkage']}: asks for linkage to other data.")
-    for variable in sorted(identifying(case.variables, rules)):
+    for variable in sorted(identifying(case, rules)):
         score += points["identifying_variable"]
         reasons.append(f"+{points['identifying_variable']}: {variable} is classed as identifying.")
     if case.datasets:
@@ -82,7 +90,7 @@ def risk(case: Case, rules: dict[str, Any]) -> tuple[int, list[str]]:
 def is_precedent(precedent: Case, case: Case, rules: dict[str, Any]) -> bool:
     """An approved project this application may follow: same or more datasets, same data
     controller, and nothing new that raises the risk (linkage, identifying variables)."""
-    new_identifying = identifying(case.variables, rules) - identifying(precedent.variables, rules)
+    new_identifying = identifying(case, rules) - identifying(precedent, rules)
     return (
         case.datasets <= precedent.datasets
         and not case.linkage_wanted

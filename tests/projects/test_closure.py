@@ -1,0 +1,168 @@
+"""The end of a project: its approval expires or an approver closes it, access stops, and
+after the retention period its workspace files are deleted with a deletion record."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from havenkit.core import permissions
+from havenkit.core.models import AuditEvent, Outcome
+from havenkit.core.roles import Role
+from havenkit.projects import applications, closure, services
+from havenkit.projects.models import Project, ProjectStatus
+from havenkit.workspaces import services as workspaces
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.projects.urls_for_tests")]
+
+
+@pytest.fixture
+def researcher(make_person, clear):
+    person = make_person(Role.RESEARCHER, username="rosa")
+    clear(person, days=900)
+    return person
+
+
+@pytest.fixture
+def approver(make_person):
+    return make_person(Role.APPROVER, username="ada")
+
+
+@pytest.fixture
+def project(make_person, clear, researcher, approver, clock):
+    pi = make_person(Role.RESEARCHER, Role.PI, username="pat")
+    clear(pi, days=900)
+    return services.create_active_project(
+        reference="HK-0001",
+        title="Asthma admissions",
+        organisation="University of Edinburgh",
+        lay_summary="-",
+        public_benefit="-",
+        pi=pi,
+        researchers=[researcher],
+        datasets_used="SMR01",
+        start_date=clock.today(),
+        end_date=clock.today() + timedelta(days=10),
+        approved_by=approver,
+    )
+
+
+@pytest.fixture
+def job(project, researcher):
+    version = workspaces.save_code_file(project, "analysis.py", "print(1)\n", researcher)
+    job = workspaces.submit_job(project, version, researcher)
+    outputs = workspaces.outputs_directory(job)
+    outputs.mkdir(parents=True)
+    (outputs / "rates.csv").write_text("rate\n0.5\n")
+    return job
+
+
+def reload(project: Project) -> Project:
+    return Project.objects.get(pk=project.pk)
+
+
+def closed(project: Project, approver) -> Project:
+    applications.begin_closing(project, by=approver)
+    return applications.close(project, by=approver)
+
+
+def test_access_stops_the_day_after_the_approval_expires(project, researcher, clock):
+    clock.advance(10)
+    assert permissions.can(researcher, "edit_code", reload(project))
+    clock.advance(1)
+    assert not permissions.can(researcher, "edit_code", reload(project))
+    assert not permissions.can(researcher, "view_workspace", reload(project)), (
+        "memberships end with the project"
+    )
+
+
+def test_the_sweep_records_an_expiry_once(project, clock):
+    clock.advance(10)
+    assert closure.sweep().expired == []
+    clock.advance(1)
+    assert closure.sweep().expired == ["HK-0001"]
+    assert closure.sweep().expired == []
+    project = reload(project)
+    assert project.status == ProjectStatus.CLOSING
+    event = AuditEvent.objects.get(action="project.expired")
+    assert event.details["end_date"] == project.end_date.isoformat()
+    assert project.timeline.last().note.startswith("The approval expired after")
+
+
+def test_closing_makes_the_workspace_read_only(project, researcher, approver):
+    applications.begin_closing(project, by=approver)
+    assert not permissions.can(researcher, "run_job", reload(project))
+    assert permissions.can(researcher, "view_workspace", reload(project))
+    assert AuditEvent.objects.filter(action="application.closing").exists()
+
+
+def test_only_a_closing_project_can_be_closed(project, approver):
+    with pytest.raises(applications.ApplicationError, match="active, so it cannot be closed"):
+        applications.close(project, by=approver)
+    assert reload(project).status == ProjectStatus.ACTIVE
+    refusal = AuditEvent.objects.get(action="application.closed")
+    assert refusal.outcome == Outcome.FAILURE
+
+
+def test_an_approver_closes_from_the_application_page(project, approver, signed_in_client):
+    client = signed_in_client(person=approver)
+    page = client.get(f"/applications/{project.pk}/")
+    assert b"Start closing the project" in page.content
+    client.post(f"/applications/{project.pk}/begin-closing")
+    assert reload(project).status == ProjectStatus.CLOSING
+    client.post(f"/applications/{project.pk}/close")
+    assert reload(project).status == ProjectStatus.CLOSED
+    page = client.get(f"/applications/{project.pk}/")
+    assert b"kept read-only until its files are deleted" in page.content
+
+
+def test_the_pi_cannot_close_their_own_project(project, signed_in_client):
+    client = signed_in_client(person=project.pi)
+    response = client.post(f"/applications/{project.pk}/begin-closing")
+    assert response.status_code == 403
+    assert reload(project).status == ProjectStatus.ACTIVE
+
+
+def test_files_are_kept_until_the_retention_ends(project, job, approver, clock, settings):
+    settings.HAVENKIT_RETENTION_DAYS = 30
+    closed(project, approver)
+    clock.advance(29)
+    assert closure.sweep().deleted == []
+    assert workspaces.job_directory(job).is_dir()
+    clock.advance(1)
+    assert closure.sweep().deleted == ["HK-0001"]
+    assert not workspaces.job_directory(job).exists()
+    assert closure.sweep().deleted == [], "deleted once"
+
+
+def test_the_deletion_record_says_what_when_and_who_approved(project, job, approver, clock):
+    closed(project, approver)
+    clock.advance(365)
+    call_command("projects", "sweep")
+    event = AuditEvent.objects.get(action="project.workspace_deleted")
+    project = reload(project)
+    assert event.details["closure_approved_by"] == "ada"
+    assert event.details["retention_days"] == 365
+    assert event.details["deleted_at"] == project.workspace_deleted_at.isoformat()
+    rates = next(f for f in event.details["files"] if f["file"].endswith("rates.csv"))
+    assert rates["sha256"] == hashlib.sha256(b"rate\n0.5\n").hexdigest()
+    assert project.workspace_deleted_at == timezone.now()
+
+
+def test_an_expired_project_is_deleted_only_once_an_approver_has_closed_it(
+    project, job, approver, clock
+):
+    clock.advance(11 + 365)
+    run = closure.sweep()
+    assert (run.expired, run.deleted) == (["HK-0001"], [])
+    applications.close(reload(project), by=approver)
+    clock.advance(365)
+    assert closure.sweep().deleted == ["HK-0001"]
+
+
+def test_the_command_reports_what_it_did(project, clock, capsys):
+    clock.advance(11)
+    call_command("projects", "sweep")
+    assert "Approvals expired: 1 HK-0001. Workspaces deleted: 0." in capsys.readouterr().out
