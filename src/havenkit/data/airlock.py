@@ -8,7 +8,9 @@ the files and leaves the record, with its reason, in the database and the audit 
 """
 
 import hashlib
+import shutil
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,8 @@ def receive_upload(
     raw = directory / f"upload.{fmt}"
     try:
         upload.size_bytes, upload.sha256 = _receive(chunks, raw)
+        upload.state = IngressState.VALIDATING
+        upload.save(update_fields=["size_bytes", "sha256", "state"])
         report = validate_file(raw, fmt, schema, directory / STAGED_FILE)
         raw.unlink()
         report.write_csv(directory / PROBLEMS_FILE)
@@ -241,3 +245,57 @@ def reject(
         )
     _delete_except_problems(upload_directory(upload))
     return upload
+
+
+# A process killed while receiving or validating cannot mark its own upload failed.
+UNFINISHED_STATES = (IngressState.RECEIVING, IngressState.VALIDATING)
+STALE_AFTER = timedelta(hours=6)
+
+
+def sweep_stale_uploads(older_than: timedelta = STALE_AFTER) -> list[IngressUpload]:
+    """Mark failed every upload left receiving or validating for longer than ``older_than``,
+    delete its partial files, and audit each with what was deleted.
+
+    Such an upload was begun by a process that was killed (a restart, an out-of-memory kill)
+    before it could clean up. ``older_than`` must be longer than the slowest real upload and
+    validation, or a live one would be swept from under its process.
+    """
+    cutoff = timezone.now() - older_than
+    swept = []
+    stale = IngressUpload.objects.filter(state__in=UNFINISHED_STATES, created_at__lt=cutoff)
+    for pk in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            upload = IngressUpload.objects.select_for_update().get(pk=pk)
+            if upload.state not in UNFINISHED_STATES:
+                continue
+            directory = upload_directory(upload)
+            files = sorted(directory.iterdir()) if directory.is_dir() else []
+            deleted = [{"file": path.name, "bytes": path.stat().st_size} for path in files]
+            left_in = upload.get_state_display().lower()
+            upload.state = IngressState.FAILED
+            upload.failure_reason = (
+                f"The upload was still {left_in} {_age(timezone.now() - upload.created_at)} "
+                "after it began: the process handling it stopped. Its partial files were "
+                "deleted; upload the file again."
+            )
+            upload.save(update_fields=["state", "failure_reason"])
+            audit.record(
+                "ingress.swept",
+                obj=upload,
+                outcome=Outcome.FAILURE,
+                details={
+                    "file": upload.original_name,
+                    "uploaded_by": upload.uploaded_by.username,
+                    "left_in": left_in,
+                    "deleted": deleted,
+                },
+            )
+            # Deleted last, once the record is written: a failure before here changes nothing.
+            shutil.rmtree(directory, ignore_errors=True)
+        swept.append(upload)
+    return swept
+
+
+def _age(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:.0f} hours" if hours >= 2 else f"{age.total_seconds() / 60:.0f} minutes"

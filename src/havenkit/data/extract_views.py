@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from havenkit.core import permissions
 from havenkit.data import catalogue, services
 from havenkit.data.forms import ExtractForm
-from havenkit.data.models import Dataset, DatasetVersion, Extract
+from havenkit.data.models import Dataset, DatasetVersion, Extract, Variable
 from havenkit.projects import services as projects
 from havenkit.projects.models import Project
 
@@ -24,30 +24,44 @@ def extract_projects(request: HttpRequest) -> HttpResponse:
     return render(request, "data/extract_projects.html", {"rows": rows})
 
 
-def _dataset_version(request: HttpRequest, current: Extract | None) -> DatasetVersion | None:
-    """The version whose variables the form offers: asked for, else the current extract's."""
-    chosen = request.GET.get("dataset_version") or request.POST.get("dataset_version")
+def _dataset_versions(request: HttpRequest, current: Extract | None) -> list[DatasetVersion]:
+    """The versions whose variables the form offers: those asked for, else the current
+    extract's sources that are not withdrawn. Several versions are linked on CHI."""
+    chosen = request.GET.getlist("dataset_version") or request.POST.getlist("dataset_version")
     if chosen:
-        return get_object_or_404(DatasetVersion, pk=chosen, withdrawn_at__isnull=True)
-    if current is not None and current.dataset_version.withdrawn_at is None:
-        return current.dataset_version
-    return None
+        return [
+            get_object_or_404(DatasetVersion, pk=pk, withdrawn_at__isnull=True)
+            for pk in dict.fromkeys(chosen)
+        ]
+    if current is None:
+        return []
+    sources = services.source_versions(current)
+    return [] if any(version.withdrawn_at for version in sources) else sources
 
 
 def project_extract(request: HttpRequest, project_id: int) -> HttpResponse:
     permissions.check(request.user, "build_extract")
     project = get_object_or_404(Project, pk=project_id)
     current = services.current_extract(project)
-    dataset_version = _dataset_version(request, current)
+    dataset_versions = _dataset_versions(request, current)
     form = None
-    if dataset_version is not None:
-        variables = list(dataset_version.variables.all())
+    try:
+        services.table_sources(dataset_versions)
+    except services.ExtractRequestError as error:
+        messages.error(request, str(error))
+        dataset_versions = []
+    if dataset_versions:
+        variables = list(
+            Variable.objects.filter(dataset_version__in=dataset_versions).order_by(
+                "dataset_version", "table", "position"
+            )
+        )
         form = ExtractForm(request.POST or None, variables=variables)
         if request.method == "POST" and form.is_valid():
             try:
-                extract = services.build_pseudonymised_extract(
+                extract = services.build_linked_extract(
                     project,
-                    dataset_version,
+                    dataset_versions,
                     form.cleaned_data["variables"],
                     request.user,
                     generalisations=form.cleaned_data["generalisations"],
@@ -69,7 +83,8 @@ def project_extract(request: HttpRequest, project_id: int) -> HttpResponse:
         {
             "project": project,
             "current": current,
-            "dataset_version": dataset_version,
+            "current_sources": services.source_versions(current) if current else [],
+            "dataset_versions": dataset_versions,
             "versions": versions,
             "form": form,
         },

@@ -69,6 +69,9 @@ class Extract(models.Model):
     recipe = models.JSONField(default=dict, help_text="How the extract was built, to rebuild it.")
     tables = models.JSONField(default=dict)
     key_version = models.PositiveIntegerField(default=1)
+    # When several dataset versions are linked: per version, counts of records and people
+    # whose CHI is in no other version (never which ones).
+    linkage = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -127,6 +130,7 @@ class Variable(models.Model):
 
 class IngressState(models.TextChoices):
     RECEIVING = "receiving", "Receiving"
+    VALIDATING = "validating", "Validating"
     FAILED = "failed", "Failed"
     INVALID = "invalid", "Failed validation"
     AWAITING_REVIEW = "awaiting_review", "Awaiting review"

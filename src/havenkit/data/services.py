@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
@@ -17,7 +18,7 @@ from havenkit.core import audit
 from havenkit.data import catalogue, dummy, generalisation, keys
 from havenkit.data.catalogue import VariableDeclaration
 from havenkit.data.generalisation import GeneralisationError
-from havenkit.data.models import Dataset, DatasetVersion, Extract
+from havenkit.data.models import Dataset, DatasetVersion, Extract, Variable
 from havenkit.deid.pseudonymise import PSEUDONYM_SCHEME, pseudonymise_column
 from havenkit.deid.risk import k_anonymity_report
 
@@ -92,7 +93,11 @@ def create_extract(
         actor=created_by,
         obj=extract,
         project=project,
-        details={"dataset_version": dataset_version.pk, "tables": sorted(manifest)},
+        details={
+            "dataset_version": dataset_version.pk,
+            "dataset_versions": [source["dataset_version"] for source in recipe.get("sources", ())],
+            "tables": sorted(manifest),
+        },
     )
     return extract
 
@@ -101,7 +106,8 @@ def _declared_codes(extract: Extract) -> dict[str, dict[str, list[str]]]:
     """The catalogue's allowed values of each extract column left as it was in the dataset."""
     generalised = set(extract.recipe.get("generalisations") or {})
     codes: dict[str, dict[str, list[str]]] = {}
-    for variable in extract.dataset_version.variables.exclude(allowed_values=[]):
+    variables = Variable.objects.filter(dataset_version__in=source_versions(extract))
+    for variable in variables.exclude(allowed_values=[]):
         if f"{variable.table}.{variable.name}" not in generalised:
             codes.setdefault(variable.table, {})[variable.name] = variable.allowed_values
     return codes
@@ -323,12 +329,9 @@ def _quasi_identifiers(
 
 
 def _build_table(
-    dataset_version: DatasetVersion,
-    table: str,
-    columns: list[str],
-    generalisations: dict[str, str],
-    key: bytes,
+    dataset_version: DatasetVersion, table: str, columns: list[str], generalisations: dict[str, str]
 ) -> pa.Table:
+    """The chosen columns of one table, generalised as asked, still with the real CHI."""
     data = _read_dataset_table(dataset_version, table, columns)
     for column in columns:
         spec = generalisations.get(f"{table}.{column}")
@@ -337,17 +340,95 @@ def _build_table(
             data = data.set_column(
                 position, column, generalisation.apply(data[column], spec, f"{table}.{column}")
             )
-    if CHI_COLUMN in data.column_names:
-        position = data.column_names.index(CHI_COLUMN)
-        data = data.set_column(
-            position, PSEUDONYM_COLUMN, pseudonymise_column(data[CHI_COLUMN], key)
-        )
     return data
 
 
-def build_pseudonymised_extract(
+def _pseudonymise_table(data: pa.Table, key: bytes) -> pa.Table:
+    if CHI_COLUMN not in data.column_names:
+        return data
+    position = data.column_names.index(CHI_COLUMN)
+    return data.set_column(position, PSEUDONYM_COLUMN, pseudonymise_column(data[CHI_COLUMN], key))
+
+
+def table_sources(
+    dataset_versions: list[DatasetVersion], variables: dict[str, list[str]] | None = None
+) -> dict[str, DatasetVersion]:
+    """Which dataset version each table comes from (of those chosen, if ``variables``).
+
+    Tables keep their names in an extract, so two linked versions may not share one.
+    """
+    sources: dict[str, DatasetVersion] = {}
+    for dataset_version in dataset_versions:
+        if dataset_version.withdrawn_at is not None:
+            raise ExtractRequestError(
+                f"{dataset_version} has been withdrawn: its files are deleted."
+            )
+        for table in dataset_version.tables:
+            if table in sources:
+                raise ExtractRequestError(
+                    f"{sources[table]} and {dataset_version} both have a table {table!r}; "
+                    "link versions of different datasets whose tables have different names."
+                )
+            sources[table] = dataset_version
+    if variables is None:
+        return sources
+    unknown = sorted(set(variables) - set(sources))
+    if unknown:
+        chosen = " and ".join(str(version) for version in dataset_versions)
+        raise ExtractRequestError(
+            f"{chosen} has no table {', '.join(map(repr, unknown))}; "
+            f"it has {', '.join(sorted(sources))}."
+        )
+    return {table: sources[table] for table in variables}
+
+
+def _linkage_report(
+    tables: dict[str, pa.Table], sources: dict[str, DatasetVersion]
+) -> list[dict[str, Any]]:
+    """For each linked dataset version, how many of its people and records link to another.
+
+    Computed on the real CHI before it is replaced, and kept as counts only: which people
+    did not link is never written down, since that would itself say something about them.
+    """
+    chunks: dict[DatasetVersion, list[pa.Array]] = {}
+    for table, data in tables.items():
+        if CHI_COLUMN in data.column_names:
+            column = data[CHI_COLUMN].cast(pa.string())
+            chunks.setdefault(sources[table], []).extend(column.chunks)
+    chis = {
+        version: pa.chunked_array(arrays, type=pa.string()).combine_chunks()
+        for version, arrays in chunks.items()
+    }
+    missing = [str(version) for version in dict.fromkeys(sources.values()) if version not in chis]
+    if missing:
+        raise ExtractRequestError(
+            f"To link {', '.join(missing)} with the other datasets, include a {CHI_COLUMN} "
+            "column from it: linkage is on the CHI number."
+        )
+    people = {version: pc.drop_null(pc.unique(records)) for version, records in chis.items()}
+    report = []
+    for version, records in chis.items():
+        others = pa.concat_arrays([ids for other, ids in people.items() if other != version])
+        not_linked = pc.and_(pc.is_valid(records), pc.invert(pc.is_in(records, value_set=others)))
+        people_linked = pc.is_in(people[version], value_set=others)
+        report.append(
+            {
+                "dataset": version.dataset.title,
+                "dataset_version": version.pk,
+                "version": version.version,
+                "records": len(records),
+                "records_without_chi": records.null_count,
+                "records_not_linked": pc.sum(not_linked).as_py() or 0,
+                "people": len(people[version]),
+                "people_not_linked": len(people[version]) - (pc.sum(people_linked).as_py() or 0),
+            }
+        )
+    return report
+
+
+def build_linked_extract(
     project: Any,
-    dataset_version: DatasetVersion,
+    dataset_versions: list[DatasetVersion],
     variables: dict[str, list[str]],
     created_by: Any,
     *,
@@ -355,35 +436,59 @@ def build_pseudonymised_extract(
     quasi_identifiers: dict[str, list[str]] | None = None,
     k_threshold: int = DEFAULT_K_THRESHOLD,
 ) -> Extract:
-    """Build the project's next extract: only ``variables``, with CHI replaced by pseudonyms.
+    """Build the project's next extract from the tables of one or more dataset versions.
 
-    Every table's ``chi`` column becomes ``pseudonym``, made with this project's own key, so
-    the tables still link to each other inside the project but never to another project's.
-    ``generalisations`` maps "table.column" to a choice of :mod:`generalisation`. Each table
-    gets a disclosure-risk report on its quasi-identifiers (by default those the catalogue
-    marks), kept in the extract's manifest; the recipe is enough to rebuild it exactly.
+    Only ``variables`` (table to columns) are kept. Every table's ``chi`` column becomes
+    ``pseudonym``, made with this project's own key, so tables from every version join on it
+    inside the project but never to another project's. When several versions are linked,
+    the extract carries a linkage report: per version, the counts of records and people
+    whose CHI is found in no other version. ``generalisations`` maps "table.column" to a
+    choice of :mod:`generalisation`. Each table gets a disclosure-risk report on its
+    quasi-identifiers (by default those the catalogue marks); the recipe names every source
+    version and is enough to rebuild the extract exactly.
     """
-    _check_variables(dataset_version, variables)
-    if dataset_version.withdrawn_at is not None:
-        raise ExtractRequestError(f"{dataset_version} has been withdrawn: its files are deleted.")
+    if not dataset_versions:
+        raise ExtractRequestError("Choose at least one dataset version.")
+    if not variables:
+        raise ExtractRequestError("An extract needs at least one table.")
+    sources = table_sources(dataset_versions, variables)
+    for version in dataset_versions:
+        chosen = {table: names for table, names in variables.items() if sources[table] == version}
+        if not chosen:
+            raise ExtractRequestError(f"No variables were chosen from {version}.")
+        _check_variables(version, chosen)
     generalisations = {name: spec for name, spec in (generalisations or {}).items() if spec}
     key_version = keys.CURRENT_KEY_VERSION
     key = keys.project_key(project.pk, key_version)
     tables, risks = {}, {}
     try:
         for table, columns in variables.items():
-            tables[table] = _build_table(dataset_version, table, columns, generalisations, key)
-            chosen = (quasi_identifiers or {}).get(table)
-            if chosen is None:
-                chosen = _quasi_identifiers(dataset_version, table, columns)
-            if chosen:
-                risks[table] = k_anonymity_report(tables[table], chosen, k_threshold).as_dict()
+            tables[table] = _build_table(sources[table], table, columns, generalisations)
     except GeneralisationError as error:
         raise ExtractRequestError(str(error)) from None
+    linkage = _linkage_report(tables, sources) if len(dataset_versions) > 1 else []
+    for table, columns in variables.items():
+        tables[table] = _pseudonymise_table(tables[table], key)
+        chosen = (quasi_identifiers or {}).get(table)
+        if chosen is None:
+            chosen = _quasi_identifiers(sources[table], table, columns)
+        if chosen:
+            risks[table] = k_anonymity_report(tables[table], chosen, k_threshold).as_dict()
+    first = dataset_versions[0]
     recipe = {
-        "dataset": dataset_version.dataset.title,
-        "dataset_version": dataset_version.pk,
-        "dataset_version_number": dataset_version.version,
+        "dataset": first.dataset.title,
+        "dataset_version": first.pk,
+        "dataset_version_number": first.version,
+        "sources": [
+            {
+                "dataset": version.dataset.title,
+                "dataset_version": version.pk,
+                "version": version.version,
+                "tables": [table for table in variables if sources[table] == version],
+            }
+            for version in dataset_versions
+        ],
+        "linked_on": CHI_COLUMN if len(dataset_versions) > 1 else None,
         "variables": variables,
         "generalisations": generalisations,
         "quasi_identifiers": quasi_identifiers,
@@ -392,16 +497,37 @@ def build_pseudonymised_extract(
         "pseudonym_scheme": PSEUDONYM_SCHEME,
         "pseudonymised_column": {CHI_COLUMN: PSEUDONYM_COLUMN},
     }
-    extract = create_extract(project, dataset_version, tables, recipe=recipe, created_by=created_by)
+    extract = create_extract(project, first, tables, recipe=recipe, created_by=created_by)
     for table, risk in risks.items():
         extract.tables[table]["disclosure_risk"] = risk
-    extract.save(update_fields=["tables"])
+    extract.linkage = linkage
+    extract.save(update_fields=["tables", "linkage"])
     return extract
+
+
+def build_pseudonymised_extract(
+    project: Any,
+    dataset_version: DatasetVersion,
+    variables: dict[str, list[str]],
+    created_by: Any,
+    **options: Any,
+) -> Extract:
+    """Build the project's next extract from one dataset version; see build_linked_extract."""
+    return build_linked_extract(project, [dataset_version], variables, created_by, **options)
+
+
+def source_versions(extract: Extract) -> list[DatasetVersion]:
+    """The dataset versions the extract was built from, in the order its recipe names them."""
+    sources = extract.recipe.get("sources")
+    if not sources:
+        return [extract.dataset_version]
+    by_pk = DatasetVersion.objects.in_bulk([source["dataset_version"] for source in sources])
+    return [by_pk[source["dataset_version"]] for source in sources]
 
 
 def rebuild_extract(extract: Extract, created_by: Any) -> Extract:
     """Build the extract again from its recipe, as the project's next version: same dataset
-    version, variables, generalisations and key version, so the same files."""
+    versions, variables, generalisations and key version, so the same files."""
     recipe = extract.recipe
     made_with = (recipe.get("key_version"), recipe.get("pseudonym_scheme"))
     if made_with != (keys.CURRENT_KEY_VERSION, PSEUDONYM_SCHEME):
@@ -409,9 +535,9 @@ def rebuild_extract(extract: Extract, created_by: Any) -> Extract:
             f"Extract {extract.version} was made with another key version or pseudonym scheme; "
             "rebuilding it would change every pseudonym, so build a new extract instead."
         )
-    return build_pseudonymised_extract(
+    return build_linked_extract(
         extract.project,
-        extract.dataset_version,
+        source_versions(extract),
         recipe["variables"],
         created_by,
         generalisations=recipe.get("generalisations"),
