@@ -1,7 +1,8 @@
 """Running, following and cancelling a job in a real Chromium against a served demo instance.
 
-The job prints a line a second for a minute; the researcher watches its log grow on the job
-page without reloading (htmx polls the status fragment), then cancels it and sees it stop.
+The researcher sees the code highlighted and runs it on the extract's dummy data. The job
+prints a line a second for a minute; the researcher watches its log grow on the job page
+without reloading (htmx polls the status fragment), then cancels it and sees it stop.
 """
 
 import re
@@ -30,7 +31,13 @@ def test_run_follow_and_cancel_a_job(browser: Browser, instance: Instance):
     page.get_by_label("Code", exact=True).fill(SLOW_SCRIPT)
     page.get_by_role("button", name="Save code file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("slow_count.py")
+    # The saved code is shown highlighted, and the run form offers dummy or real data.
+    expect(page.locator(".hk-highlight .kn")).to_have_text("import")
+    expect(page.get_by_label(re.compile("Dummy data of extract"))).not_to_be_checked()
+    assert_accessible(page)
+    page.get_by_label(re.compile("Dummy data of extract")).check()
     page.get_by_role("button", name="Run this code").click()
+    expect(page.get_by_text("Dummy data of extract")).to_be_visible()
 
     # Follow: the state and the log change on the page by themselves while the job runs.
     expect(page.get_by_text("Running", exact=True)).to_be_visible(timeout=30_000)

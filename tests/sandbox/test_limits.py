@@ -1,6 +1,7 @@
 """Each limit stops a real job that breaks it, and says which limit it was."""
 
 import dataclasses
+import threading
 import time
 from pathlib import Path
 
@@ -133,3 +134,27 @@ def test_the_log_is_written_while_the_job_runs(tmp_path, run_script):
     assert run.result.succeeded
     assert any(seen_while_running)
     assert "last line" in run.log
+
+
+def test_every_process_of_the_job_starts_with_its_rlimits(run_script):
+    run = run_script(
+        """
+        import resource, subprocess
+        print("cpu", resource.getrlimit(resource.RLIMIT_CPU))
+        print("core", resource.getrlimit(resource.RLIMIT_CORE))
+        subprocess.run(["python", "-c", "import resource; print('child fsize', "
+                        "resource.getrlimit(resource.RLIMIT_FSIZE))"])
+        """
+    )
+    assert run.result.succeeded, run.log
+    assert f"cpu ({TEST_LIMITS.cpu_seconds}, {TEST_LIMITS.cpu_seconds + 5})" in run.log
+    assert "core (0, 0)" in run.log
+    size = TEST_LIMITS.output_bytes
+    assert f"child fsize ({size}, {size})" in run.log
+
+
+def test_the_thread_that_starts_a_job_goes_back_to_havenkits_own_cgroups(run_script):
+    before = Path(f"/proc/self/task/{threading.get_native_id()}/cgroup").read_text()
+    run = run_script("print('done')\n")
+    assert run.result.succeeded, run.log
+    assert Path(f"/proc/self/task/{threading.get_native_id()}/cgroup").read_text() == before

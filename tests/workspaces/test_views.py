@@ -144,7 +144,7 @@ def test_the_code_page_shows_content_and_history(client, project, code_file):
     response = client.get(reverse("workspaces:code_file", args=[project.pk, code_file.pk]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<code>print(&#x27;hi&#x27;)\n</code>" in page
+    assert '<code><span class="nb">print</span><span class="p">(</span>' in page
     assert "Test Rosa" in page
     assert "Run this code" in page
 
@@ -157,7 +157,8 @@ def test_editing_saves_a_new_version_only_when_changed(client, project, code_fil
 
 
 def test_running_code_queues_a_job(client, project, extract, code_file):
-    response = client.post(reverse("workspaces:run_job", args=[project.pk, code_file.pk]))
+    url = reverse("workspaces:run_job", args=[project.pk, code_file.pk])
+    response = client.post(url, {"data_source": "real"})
     job = Job.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("workspaces:job", args=[project.pk, job.pk])
@@ -169,7 +170,7 @@ def test_running_code_queues_a_job(client, project, extract, code_file):
 def test_running_on_an_extract_whose_data_is_gone_is_refused(client, project, extract, code_file):
     shutil.rmtree(data.extract_directory(extract))
     url = reverse("workspaces:run_job", args=[project.pk, code_file.pk])
-    response = client.post(url, follow=True)
+    response = client.post(url, {"data_source": "dummy"}, follow=True)
     assert "Extract 1 is no longer in this project&#x27;s workspace" in response.content.decode()
     assert not Job.objects.exists()
     assert not AuditEvent.objects.filter(action="job.submitted").exists()

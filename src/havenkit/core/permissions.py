@@ -69,6 +69,11 @@ def _work_in_workspace(user: Any, project: Any) -> None:
     _require_active(project)
 
 
+def _use_real_extract(user: Any, project: Any) -> None:
+    """Real record-level data: a cleared member of an active project (dummy data needs less)."""
+    _work_in_workspace(user, project)
+
+
 def _view_release_request(user: Any, release_request: Any) -> None:
     if user.is_authenticated and release_request.project.has_member(user):
         _require_role(user, Role.RESEARCHER)
@@ -203,6 +208,7 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "view_workspace": _view_workspace,
     "edit_code": _work_in_workspace,
     "run_job": _work_in_workspace,
+    "use_real_extract": _use_real_extract,
     "cancel_job": _work_in_workspace,
     "create_release_request": _work_in_workspace,
     "edit_release_request": _edit_release_request,

@@ -6,10 +6,13 @@ used at its peak. Each group is made inside havenkit's own group, so whatever li
 puts on havenkit still holds for its jobs.
 """
 
+import contextlib
 import os
 import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +87,30 @@ class JobCgroup:
             return None
         return group
 
-    def procs_files(self) -> list[Path]:
-        """The files a process writes ``0`` to in order to join each group."""
-        return [folder / "cgroup.procs" for folder in (self.memory, self.pids) if folder]
+    def _folders(self) -> list[Path]:
+        return [folder for folder in (self.memory, self.pids) if folder is not None]
+
+    @contextlib.contextmanager
+    def starting_job(self) -> Iterator[None]:
+        """Put the calling thread, alone, in the job's groups while it starts the job.
+
+        A new process starts in the groups of the thread that made it, so the job is limited
+        from its first instruction without a pre-exec hook in the child (which would make
+        Python copy the whole worker with fork instead of using vfork) and without moving a
+        running process (which might fork before it moved). cgroup v1 moves single threads
+        through ``tasks``; the worker's other threads stay where they are, and this one goes
+        back to havenkit's own groups (each job group's parent) as soon as the job started.
+        """
+        thread = str(threading.get_native_id())
+        joined = []
+        try:
+            for folder in self._folders():
+                (folder / "tasks").write_text(thread)
+                joined.append(folder)
+            yield
+        finally:
+            for folder in joined:
+                (folder.parent / "tasks").write_text(thread)
 
     @property
     def limits_memory(self) -> bool:
@@ -118,12 +142,14 @@ class JobCgroup:
         return _read_counters(self.pids / "pids.events").get("max", 0) > 0
 
     def _members(self) -> set[int]:
+        """The job's processes; never havenkit's own, even if a thread failed to move back."""
         members: set[int] = set()
-        for procs in self.procs_files():
+        for folder in self._folders():
             try:
-                members.update(int(pid) for pid in procs.read_text().split())
+                members.update(int(pid) for pid in (folder / "cgroup.procs").read_text().split())
             except OSError:
                 continue
+        members.discard(os.getpid())
         return members
 
     def kill_all(self) -> None:

@@ -12,7 +12,6 @@ Limits, in the order they are enforced:
 
 import contextlib
 import os
-import resource
 import select
 import shutil
 import signal
@@ -35,6 +34,8 @@ _CANCEL_CHECK_SECONDS = 0.5
 _SIGNAL_EXIT = 128
 # Where bwrap is looked for; the worker's own environment is not passed on.
 _HOST_PATH = "/usr/bin:/bin"
+# util-linux's prlimit, on every Debian machine: it sets the job's rlimits, then execs bwrap.
+PRLIMIT = "/usr/bin/prlimit"
 
 
 class SandboxUnavailable(Exception):
@@ -76,32 +77,24 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def _child_setup(spec: SandboxSpec, cgroup: JobCgroup | None) -> Callable[[], None]:
-    """What the child does between fork and exec: join the job's cgroups and set rlimits.
+def _with_rlimits(spec: SandboxSpec, cgroup: JobCgroup | None) -> list[str]:
+    """bwrap's argv behind ``prlimit``, which sets the per-process limits and execs bwrap.
 
-    It runs in the forked child, so it only makes system calls with values prepared here.
+    The limits are set in the very process that becomes bwrap, before it starts anything, and
+    every process of the job inherits them; exec adds no process and needs no pre-exec hook.
     """
     limits = spec.limits
-    rlimits = [
+    argv = [
+        PRLIMIT,
         # SIGXCPU at the limit, SIGKILL a few seconds later if the process ignores it.
-        (resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5)),
-        (resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes)),
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}",
+        f"--fsize={limits.output_bytes}",
         # No core dumps: they would copy record-level data out of the job's memory.
-        (resource.RLIMIT_CORE, (0, 0)),
+        "--core=0",
     ]
     if cgroup is None or not cgroup.limits_memory:
-        rlimits.append((resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes)))
-    procs_files = [str(path) for path in cgroup.procs_files()] if cgroup else []
-
-    def setup() -> None:
-        for procs in procs_files:
-            # Writing 0 moves the writer itself; bwrap and all it starts inherit the group.
-            with open(procs, "w") as handle:
-                handle.write("0")
-        for which, values in rlimits:
-            resource.setrlimit(which, values)
-
-    return setup
+        argv.append(f"--as={limits.memory_bytes}")
+    return [*argv, "--", *bubblewrap_command(spec)]
 
 
 def _kill(process: subprocess.Popen, cgroup: JobCgroup | None) -> None:
@@ -148,16 +141,16 @@ def run_sandboxed(
     cancelled = False
     started = time.monotonic()
     try:
-        with log_path.open("ab") as log:
+        starting = cgroup.starting_job() if cgroup else contextlib.nullcontext()
+        with log_path.open("ab") as log, starting:
+            # No pre-exec hook, so Python starts bwrap with vfork rather than copying the worker.
             process = subprocess.Popen(
-                bubblewrap_command(spec),
+                _with_rlimits(spec, cgroup),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={"PATH": _HOST_PATH},
                 start_new_session=True,
-                # Safe with threads: it only makes system calls with values prepared beforehand.
-                preexec_fn=_child_setup(spec, cgroup),
             )
         if on_start is not None:
             on_start(process.pid)

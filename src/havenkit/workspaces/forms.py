@@ -1,4 +1,4 @@
-"""Forms of the workspace: adding a code file (typed or uploaded) and editing one."""
+"""Forms of the workspace: adding a code file (typed or uploaded), editing one, running it."""
 
 import re
 from typing import Any
@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
-from havenkit.workspaces.models import CodeFile
+from havenkit.workspaces.models import CodeFile, DataSource
 
 CODE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.(py|R)$")
 NAME_RULES = (
@@ -108,3 +108,38 @@ class EditCodeForm(forms.Form):
     """The next version of an existing code file."""
 
     code = CodeTextField(label="Code")
+
+
+DATA_SOURCE_HINTS = {
+    DataSource.DUMMY: "Generated values with the extract's tables and columns. Its outputs "
+    "cannot be released.",
+    DataSource.REAL: "The project's extract itself. Its outputs can go in a release request.",
+}
+
+
+class RunJobForm(forms.Form):
+    """Which data the job reads at ``/data``: only the sources this person may choose.
+
+    With no extract there is nothing to choose and the job runs without data.
+    """
+
+    data_source = forms.ChoiceField(label="Which data should the job read?", required=False)
+
+    def __init__(self, *args: Any, sources: list[DataSource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["data_source"]
+        field.choices = [(source.value, source.label) for source in sources]
+        field.required = bool(sources)
+        field.error_messages["required"] = "Choose dummy data or the real extract."
+        field.error_messages["invalid_choice"] = (
+            "You may not run this project's code on %(value)s data: choose dummy data, which "
+            "has the same tables and columns."
+        )
+        # Each choice's value, label and hint, for the template's radio buttons.
+        self.options = [
+            (source.value, source.label, DATA_SOURCE_HINTS[source]) for source in sources
+        ]
+
+    def clean_data_source(self) -> DataSource:
+        value = self.cleaned_data["data_source"]
+        return DataSource(value) if value else DataSource.REAL

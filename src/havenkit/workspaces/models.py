@@ -63,13 +63,24 @@ STATE_TAG_CLASSES = {
 }
 
 
+class DataSource(models.TextChoices):
+    """Which data of the extract a job read at ``/data``: the same schema either way."""
+
+    DUMMY = "dummy", "Dummy data"
+    REAL = "real", "Real data"
+
+
 class Job(models.Model):
-    """One run of one code version on one extract, in the sandbox."""
+    """One run of one code version on one extract (its real or its dummy data), in the sandbox."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
     code_version = models.ForeignKey(CodeVersion, on_delete=models.PROTECT, related_name="jobs")
     extract = models.ForeignKey(
         "data.Extract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Outputs made from dummy data say nothing about real people, so they are never released.
+    data_source = models.CharField(
+        max_length=10, choices=DataSource.choices, default=DataSource.REAL
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -97,6 +108,19 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in FINISHED_STATES
+
+    @property
+    def used_dummy_data(self) -> bool:
+        return self.data_source == DataSource.DUMMY
+
+    @property
+    def data_description(self) -> str:
+        """Which data the job read, as the job page and the job list say it."""
+        if self.extract is None:
+            return "No data"
+        if self.used_dummy_data:
+            return f"Dummy data of extract {self.extract.version}"
+        return f"Extract {self.extract.version} (real data)"
 
     @property
     def state_tag_class(self) -> str:

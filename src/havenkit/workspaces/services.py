@@ -12,11 +12,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from havenkit.core import audit
+from havenkit.core import audit, permissions
 from havenkit.data import services as data
-from havenkit.workspaces.models import CodeFile, CodeVersion, Job, JobOutput, JobState
+from havenkit.workspaces.models import (
+    CodeFile,
+    CodeVersion,
+    DataSource,
+    Job,
+    JobOutput,
+    JobState,
+)
 
 
 class OutputNotFound(Exception):
@@ -42,6 +50,36 @@ def check_extract_available(extract: Any) -> None:
             "withdrawn or removed, so no job can run on it. Ask the project's data steward for "
             "a new extract; your code is unchanged."
         )
+
+
+class RealDataRefused(Exception):
+    """The person asked to run on the real extract but may not, or the project has none."""
+
+
+def data_sources(project: Any, person: Any) -> list[DataSource]:
+    """The data a person may run this project's code on, dummy first.
+
+    Dummy data needs an extract (it is made from the extract's schema); the real extract also
+    needs the person to be allowed to run jobs on it. With no extract, jobs run without data.
+    """
+    if data.current_extract(project) is None:
+        return []
+    sources = [DataSource.DUMMY]
+    if permissions.can(person, "use_real_extract", project):
+        sources.append(DataSource.REAL)
+    return sources
+
+
+def data_directory(job: Job) -> Path | None:
+    """The folder the job sees at ``/data``: the extract's real or dummy tables, or none.
+
+    Both have the same file names and columns, so the same code runs on either unchanged.
+    """
+    if job.extract is None:
+        return None
+    if job.used_dummy_data:
+        return data.dummy_extract_directory(job.extract)
+    return data.extract_directory(job.extract)
 
 
 @dataclass(frozen=True)
@@ -108,17 +146,34 @@ def save_code_file(project: Any, name: str, content: str, author: Any) -> CodeVe
     return version
 
 
-def submit_job(project: Any, code_version: CodeVersion, submitted_by: Any) -> Job:
-    """Queue a run of ``code_version`` on the project's current extract.
+def submit_job(
+    project: Any,
+    code_version: CodeVersion,
+    submitted_by: Any,
+    data_source: DataSource = DataSource.REAL,
+) -> Job:
+    """Queue a run of ``code_version`` on the project's current extract, real or dummy.
 
-    Raises :class:`ExtractUnavailable`, queuing nothing, when that extract's data is gone.
+    Raises, queuing nothing, :class:`ExtractUnavailable` when that extract's data is gone and
+    :class:`RealDataRefused` when the person may not run on the real extract. The dummy data
+    is made here, the first time it is asked for, so the job starts as quickly as any other.
     """
     extract = data.current_extract(project)
     check_extract_available(extract)
+    if extract is not None and data_source not in data_sources(project, submitted_by):
+        raise RealDataRefused(
+            "You may not run code on this project's real extract. Run it on the dummy data, "
+            "which has the same tables and columns."
+        )
+    if extract is None:
+        data_source = DataSource.REAL
+    elif data_source == DataSource.DUMMY:
+        data.dummy_extract_directory(extract)
     job = Job.objects.create(
         project=project,
         code_version=code_version,
         extract=extract,
+        data_source=data_source,
         submitted_by=submitted_by,
     )
     audit.record(
@@ -126,7 +181,12 @@ def submit_job(project: Any, code_version: CodeVersion, submitted_by: Any) -> Jo
         actor=submitted_by,
         obj=job,
         project=project,
-        details={"code": code_version.code_file.name, "version": code_version.number},
+        details={
+            "code": code_version.code_file.name,
+            "version": code_version.number,
+            "extract": extract.pk if extract else None,
+            "data": data_source,
+        },
     )
     return job
 
@@ -173,22 +233,38 @@ def record_job_outputs(job: Job) -> list[JobOutput]:
     return recorded
 
 
-def finished_outputs(project: Any) -> list[JobOutput]:
-    """Output files of the project's succeeded jobs, newest job first."""
-    return list(
-        JobOutput.objects.filter(job__project=project, job__state=JobState.SUCCEEDED)
-        .select_related("job")
-        .order_by("-job_id", "name")
+def _releasable_outputs(project: Any) -> QuerySet[JobOutput]:
+    """Outputs of the project's succeeded jobs on real data: dummy data is never released."""
+    return JobOutput.objects.filter(
+        job__project=project, job__state=JobState.SUCCEEDED, job__data_source=DataSource.REAL
     )
 
 
+def finished_outputs(project: Any) -> list[JobOutput]:
+    """Output files that may go in a release request, newest job first.
+
+    Outputs of jobs on dummy data are left out: they describe no real person, and releasing
+    them would only mislead.
+    """
+    return list(_releasable_outputs(project).select_related("job").order_by("-job_id", "name"))
+
+
 def open_job_output(project: Any, job_id: int, name: str) -> OutputFile:
-    """Find a recorded output of a succeeded job of ``project``, checking the file is unchanged."""
+    """Find a releasable output of ``project`` (see :func:`finished_outputs`), unchanged."""
     try:
-        output = JobOutput.objects.select_related("job__code_version__code_file").get(
-            job_id=job_id, job__project=project, job__state=JobState.SUCCEEDED, name=name
+        output = (
+            _releasable_outputs(project)
+            .select_related("job__code_version__code_file")
+            .get(job_id=job_id, name=name)
         )
     except JobOutput.DoesNotExist:
+        if JobOutput.objects.filter(
+            job_id=job_id, job__project=project, job__data_source=DataSource.DUMMY
+        ).exists():
+            raise OutputNotFound(
+                f"Job {job_id} ran on dummy data, so its outputs cannot be released. "
+                "Run the same code on the real extract and release that job's outputs."
+            ) from None
         raise OutputNotFound(
             f"Job {job_id} of this project has no output file called {name!r}."
         ) from None

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from havenkit.core import permissions
 from havenkit.data import services as data
 from havenkit.projects.models import Project
-from havenkit.workspaces import services
-from havenkit.workspaces.forms import AddCodeFileForm, EditCodeForm
+from havenkit.workspaces import highlighting, services
+from havenkit.workspaces.forms import AddCodeFileForm, EditCodeForm, RunJobForm
 from havenkit.workspaces.models import CodeFile, Job
 
 RECENT_JOBS = 20
@@ -29,12 +29,12 @@ def _project(request: HttpRequest, project_id: int, action: str) -> Project:
 
 def _jobs(project: Project) -> QuerySet[Job]:
     return Job.objects.filter(project=project).select_related(
-        "code_version__code_file", "submitted_by"
+        "code_version__code_file", "submitted_by", "extract"
     )
 
 
 def _job(project: Project, job_id: int) -> Job:
-    return get_object_or_404(_jobs(project).select_related("extract"), pk=job_id)
+    return get_object_or_404(_jobs(project), pk=job_id)
 
 
 def _code_file(project: Project, code_file_id: int) -> CodeFile:
@@ -92,8 +92,10 @@ def code_file(request: HttpRequest, project_id: int, code_file_id: int) -> HttpR
         "project": project,
         "code_file": code,
         "latest": latest,
+        "highlighted_code": highlighting.highlighted(code.name, latest.content) if latest else "",
         "versions": code.versions.select_related("author").order_by("-number"),
         "form": form,
+        "run_form": RunJobForm(sources=services.data_sources(project, request.user)),
         "extract": data.current_extract(project),
     }
     return render(request, "workspaces/code_file.html", context, status=400 if form.errors else 200)
@@ -101,15 +103,25 @@ def code_file(request: HttpRequest, project_id: int, code_file_id: int) -> HttpR
 
 @require_POST
 def run_job(request: HttpRequest, project_id: int, code_file_id: int) -> HttpResponse:
-    """Queue the latest version of a code file to run on the project's current extract."""
+    """Queue the latest version of a code file on the current extract's real or dummy data."""
     project = _project(request, project_id, "run_job")
     code = _code_file(project, code_file_id)
+    back = HttpResponseRedirect(reverse("workspaces:code_file", args=[project.pk, code.pk]))
+    form = RunJobForm(request.POST, sources=services.data_sources(project, request.user))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["data_source"]))
+        return back
     try:
-        job = services.submit_job(project, code.latest_version(), request.user)
-    except services.ExtractUnavailable as refusal:
+        job = services.submit_job(
+            project, code.latest_version(), request.user, form.cleaned_data["data_source"]
+        )
+    except (services.ExtractUnavailable, services.RealDataRefused) as refusal:
         messages.error(request, str(refusal))
-        return HttpResponseRedirect(reverse("workspaces:code_file", args=[project.pk, code.pk]))
-    messages.success(request, f"Job {job.pk} is queued: it runs {code.name} as soon as it can.")
+        return back
+    on = "dummy data" if job.used_dummy_data else "the real extract" if job.extract else "no data"
+    messages.success(
+        request, f"Job {job.pk} is queued: it runs {code.name} on {on} as soon as it can."
+    )
     return HttpResponseRedirect(reverse("workspaces:job", args=[project.pk, job.pk]))
 
 

@@ -26,7 +26,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from havenkit.core import audit
-from havenkit.data import services as data
 from havenkit.sandbox import (
     LanguageUnavailable,
     Limits,
@@ -219,7 +218,7 @@ def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     return SandboxSpec(
         code_dir=code_dir,
         outputs_dir=outputs_dir,
-        extract_dir=data.extract_directory(job.extract) if job.extract else None,
+        extract_dir=services.data_directory(job),
         command=command,
         limits=limits,
         job_uid=uid,
