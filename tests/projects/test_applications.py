@@ -13,7 +13,7 @@ from havenkit.projects import applications, services
 from havenkit.projects.models import Project, ProjectStatus, Track
 from tests.people.clearance import unclear
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.projects.urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 CONTROLLER = "Public Health Scotland"
 

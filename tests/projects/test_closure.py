@@ -4,6 +4,7 @@ after the retention period its workspace files are deleted with a deletion recor
 import hashlib
 from datetime import timedelta
 
+import pyarrow as pa
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -11,11 +12,12 @@ from django.utils import timezone
 from havenkit.core import permissions
 from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
+from havenkit.data import services as data
 from havenkit.projects import applications, closure, services
 from havenkit.projects.models import Project, ProjectStatus
 from havenkit.workspaces import services as workspaces
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.projects.urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -166,3 +168,19 @@ def test_the_command_reports_what_it_did(project, clock, capsys):
     clock.advance(11)
     call_command("projects", "sweep")
     assert "Approvals expired: 1 HK-0001. Workspaces deleted: 0." in capsys.readouterr().out
+
+
+def test_the_extract_is_deleted_with_the_workspace_and_recorded(project, job, approver, clock):
+    people = pa.table({"chi": ["0211165794"], "sex": ["M"]})
+    version = data.create_dataset_version("Cohort", "People.", "PHS", {"people": people}, approver)
+    extract = data.build_pseudonymised_extract(project, version, {"people": ["chi"]}, approver)
+    extract_folder = data.extract_directory(extract)
+    assert extract_folder.is_dir()
+    closed(project, approver)
+    clock.advance(365)
+    call_command("projects", "sweep")
+    assert not extract_folder.exists()
+    event = AuditEvent.objects.get(action="project.workspace_deleted")
+    recorded = {entry["file"]: entry for entry in event.details["files"]}
+    parquet = f"{extract.storage_path}/people.parquet"
+    assert recorded[parquet]["sha256"] == extract.tables["people"]["parquet_sha256"]

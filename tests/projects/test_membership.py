@@ -12,7 +12,7 @@ from havenkit.projects import membership, services
 from havenkit.projects.models import MembershipRequest, RequestState
 from tests.people.clearance import unclear
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.projects.urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

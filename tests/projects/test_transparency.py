@@ -13,7 +13,7 @@ from havenkit.core.roles import Role
 from havenkit.data.models import Dataset, DatasetVersion, Extract
 from havenkit.projects import services
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.projects.urls_for_tests")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

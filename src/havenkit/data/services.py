@@ -1,6 +1,5 @@
 """What other apps may ask of data: dataset versions, extracts and where their files are."""
 
-import hashlib
 import secrets
 import shutil
 from pathlib import Path
@@ -15,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from havenkit.core import audit
+from havenkit.core.files import files_with_hashes, remove_tree, sha256_of_file
 from havenkit.data import catalogue, dummy, generalisation, keys
 from havenkit.data.catalogue import VariableDeclaration
 from havenkit.data.generalisation import GeneralisationError
@@ -29,12 +29,24 @@ PSEUDONYM_COLUMN = "pseudonym"
 DEFAULT_K_THRESHOLD = 10
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def project_extracts_folder(project: Any) -> Path:
+    """Where every extract of the project, real and dummy, is stored."""
+    return Path(settings.HAVENKIT_HOME) / "extracts" / f"project-{project.pk}"
+
+
+def project_extract_files(project: Any) -> list[dict[str, Any]]:
+    """Every extract file of the project with its size and SHA-256, for a deletion record."""
+    folder = project_extracts_folder(project)
+    if not folder.is_dir():
+        return []
+    return files_with_hashes(folder, Path(settings.HAVENKIT_HOME))
+
+
+def delete_project_extracts(project: Any) -> None:
+    """Remove the project's extract files; the Extract rows stay as the record of what was."""
+    folder = project_extracts_folder(project)
+    if folder.is_dir():
+        remove_tree(folder)
 
 
 def current_extract(project: Any) -> Extract | None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from havenkit.core import audit
+from havenkit.data import services as data
 from havenkit.projects import applications
 from havenkit.projects.applications import S
 from havenkit.projects.models import Project, TimelineEntry
@@ -56,13 +57,13 @@ def due_for_deletion() -> list[Project]:
 
 
 def delete_workspace(project: Project) -> dict[str, Any]:
-    """Delete the project's job folders, after writing the deletion record to the audit log.
+    """Delete the project's job folders and extracts, after writing the deletion record.
 
     The record is written first, in the same transaction that marks the project: if listing
     or hashing a file fails, nothing is deleted and nothing is marked.
     """
     closed = closure(project)
-    files = retention.job_files(project)
+    files = retention.job_files(project) + data.project_extract_files(project)
     with transaction.atomic():
         project.workspace_deleted_at = timezone.now()
         project.save(update_fields=["workspace_deleted_at"])
@@ -75,6 +76,7 @@ def delete_workspace(project: Project) -> dict[str, Any]:
         }
         audit.record("project.workspace_deleted", obj=project, project=project, details=details)
         retention.delete_job_folders(project)
+        data.delete_project_extracts(project)
     return details
 
 
