@@ -370,6 +370,8 @@ def ensure_account(account: DemoAccount, password: str) -> tuple[User, bool]:
             organisation=account.organisation,
             must_change_password=account.first_login_pending,
         )
+    if not accreditation.cleared_people().filter(pk=user.pk).exists():
+        # Demo people are cleared for access; a rerun renews a lapsed demo accreditation.
         accreditation.record_checked_training(
             user, expires_on=timezone.localdate() + timedelta(days=3 * 365), checked_by=None
         )
