@@ -189,12 +189,8 @@ def _write_read_only_parquet(
 
 def _remove_partial_version(directory: Path) -> None:
     """Delete a version folder whose database row was never committed, if there is one."""
-    if not directory.exists():
-        return
-    directory.chmod(0o755)
-    for path in directory.iterdir():
-        path.unlink()
-    directory.rmdir()
+    if directory.exists():
+        remove_tree(directory)
 
 
 def table_path(dataset_version: DatasetVersion, table: str) -> Path:

@@ -116,6 +116,29 @@ def _refusals_audited(
         raise
 
 
+@contextmanager
+def _locked_change(
+    action: str,
+    release_request: ReleaseRequest,
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    obj: Any = None,
+) -> Iterator[ReleaseRequest]:
+    """Lock the request for one change; a refusal is audited outside the transaction it undid."""
+    with (
+        _refusals_audited(
+            action,
+            actor=actor,
+            project=release_request.project,
+            request=request,
+            obj=obj or release_request,
+        ),
+        transaction.atomic(),
+    ):
+        yield _locked(release_request)
+
+
 def _locked(release_request: ReleaseRequest) -> ReleaseRequest:
     return (
         ReleaseRequest.objects.select_for_update()
@@ -305,17 +328,9 @@ def add_file(
 ) -> ReleaseFile:
     """Add an output, or change the file of the same name (which resets its reviews)."""
     permissions.check(actor, EDIT_REQUEST, release_request)
-    with (
-        _refusals_audited(
-            "release.file_added",
-            actor=actor,
-            project=release_request.project,
-            request=request,
-            obj=release_request,
-        ),
-        transaction.atomic(),
-    ):
-        locked = _locked(release_request)
+    with _locked_change(
+        "release.file_added", release_request, actor=actor, request=request
+    ) as locked:
         policies.check_change_files(locked.state)
         return _put_file(locked, choice, actor=actor, request=request)
 
@@ -326,17 +341,9 @@ def justify_file(
     """Record why a file the rules did not pass should still be released; resets its reviews."""
     release_request = release_file.release_request
     permissions.check(actor, EDIT_REQUEST, release_request)
-    with (
-        _refusals_audited(
-            "release.file_justified",
-            actor=actor,
-            project=release_request.project,
-            request=request,
-            obj=release_file,
-        ),
-        transaction.atomic(),
-    ):
-        locked = _locked(release_request)
+    with _locked_change(
+        "release.file_justified", release_request, actor=actor, request=request, obj=release_file
+    ) as locked:
         policies.check_change_files(locked.state)
         policies.check_justification(justification)
         _reset_reviews(release_file, actor=actor, request=request)
@@ -363,17 +370,10 @@ def remove_file(
     release_request = release_file.release_request
     permissions.check(actor, EDIT_REQUEST, release_request)
     copy = stored_copy(release_file)
-    with (
-        _refusals_audited(
-            "release.file_removed",
-            actor=actor,
-            project=release_request.project,
-            request=request,
-            obj=release_file,
-        ),
-        transaction.atomic(),
-    ):
-        policies.check_change_files(_locked(release_request).state)
+    with _locked_change(
+        "release.file_removed", release_request, actor=actor, request=request, obj=release_file
+    ) as locked:
+        policies.check_change_files(locked.state)
         audit.record(
             "release.file_removed",
             request=request,
@@ -396,17 +396,9 @@ def submit(
 ) -> ReleaseRequest:
     """Send a draft or returned request to output checkers; approvals of unchanged files stay."""
     permissions.check(actor, EDIT_REQUEST, release_request)
-    with (
-        _refusals_audited(
-            "release.submitted",
-            actor=actor,
-            project=release_request.project,
-            request=request,
-            obj=release_request,
-        ),
-        transaction.atomic(),
-    ):
-        locked = _locked(release_request)
+    with _locked_change(
+        "release.submitted", release_request, actor=actor, request=request
+    ) as locked:
         files = _reviews_per_file(locked)
         policies.check_submit(locked.state, files)
         policies.check_justified([release_file for release_file, _reviews in files])
@@ -422,17 +414,9 @@ def withdraw(
     release_request: ReleaseRequest, actor: Any, *, request: HttpRequest | None = None
 ) -> ReleaseRequest:
     permissions.check(actor, EDIT_REQUEST, release_request)
-    with (
-        _refusals_audited(
-            "release.withdrawn",
-            actor=actor,
-            project=release_request.project,
-            request=request,
-            obj=release_request,
-        ),
-        transaction.atomic(),
-    ):
-        locked = _locked(release_request)
+    with _locked_change(
+        "release.withdrawn", release_request, actor=actor, request=request
+    ) as locked:
         policies.check_withdraw(locked.state)
         _move(locked, RequestState.WITHDRAWN, actor=actor, request=request)
     return locked
@@ -453,17 +437,9 @@ def review_file(
     """
     release_request = release_file.release_request
     permissions.check(checker, "review_release_request", release_request)
-    with (
-        _refusals_audited(
-            "release.file_reviewed",
-            actor=checker,
-            project=release_request.project,
-            request=request,
-            obj=release_file,
-        ),
-        transaction.atomic(),
-    ):
-        locked = _locked(release_request)
+    with _locked_change(
+        "release.file_reviewed", release_request, actor=checker, request=request, obj=release_file
+    ) as locked:
         reviews = list(FileReview.objects.filter(release_file=release_file))
         policies.check_review_file(locked.state, release_file.name, reviews, checker.pk)
         policies.check_review_comment(decision, comment)
