@@ -89,3 +89,10 @@ def test_pseudonym_is_the_stdlib_hmac_under_the_hex_key():
     key = derive_project_key(MASTER, 1)
     expected = hmac.new(hmac_key_text(key).encode(), b"0211165794", hashlib.sha256).hexdigest()
     assert pseudonymise(["0211165794"], key) == [expected[:PSEUDONYM_HEX_CHARS]]
+
+
+def test_ten_bytes_of_non_ascii_digits_are_not_taken_as_a_chi():
+    # Five Arabic-Indic digits are ten bytes and Unicode digits, but no CHI: the fast path
+    # must not hash them as written; normalisation finds no ASCII digits and refuses the row.
+    with pytest.raises(ValueError, match="Row 1 has no digits"):
+        pseudonymise_column(pa.array(["0211165794", "\u0661\u0662\u0663\u0664\u0665"]), bytes(32))
