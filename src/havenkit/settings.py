@@ -168,6 +168,8 @@ NODE_MODULES = Path(
 STATICFILES_DIRS = [
     ("nhsuk", NODE_MODULES / "nhsuk-frontend" / "dist" / "nhsuk"),
     ("htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("codejar", NODE_MODULES / "codejar" / "dist"),
+    ("highlightjs", NODE_MODULES / "@highlightjs" / "cdn-assets" / "es"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
