@@ -1,31 +1,70 @@
-"""Differencing: what subtracting an already-released count table from a new one reveals.
+"""Differencing: what subtracting an already-released table from a new one reveals.
 
-Two safe tables can together disclose a small count: "patients by region" and "patients by
+Two safe tables can together disclose a small group: "patients by region" and "patients by
 region, aged 18 or over" differ by the under-18s of each region, and a total released next to a
 table with a suppressed cell gives the suppressed cell back. ACRO only prints a reminder; this
 module computes the recovered cells and flags those below the threshold for a person to review.
 
-What it detects, honestly stated. Both files must read as count tables (the same rule as
-:mod:`havenkit.sdc.files`: label columns beside columns of whole numbers, blank cells read as
-suppressed). Then, where one table's label columns are the same as, or a subset of, the other's
-and they share at least one count column by name:
+**Reading a table.** A CSV is label columns (anything not numeric) beside numeric columns; a
+blank cell is a suppressed one. A numeric column is a *count* when it holds whole numbers ≥ 0
+and its name is not a magnitude name. It is a *mean* when a word of its name is "mean",
+"average" or "avg", and a *sum* when a word is "sum" or "total" ("mean_cost", "cost (sum)",
+"total_cost"; a column called just "Total" is a count margin). A mean or a sum is only used
+with the number of people behind each cell: the table's count column named "n", "count",
+"n_cost"..., else its only count column; for a released table without one, the count column
+of another released table over exactly the same rows (the counts released beside the means).
+A mean times its count is the cell's sum.
 
-* **same variables** (equal label columns): for each row label and count column in both, the
-  difference of the two counts is the number of people in one population and not the other
-  (a filter, a category added to or removed from a margin row, a changed period);
-* **a margin** (the coarser table's label columns are a subset of the finer one's): the finer
-  table is summed over its extra variables, and the coarser count minus that sum is what the
-  subtraction reveals: a suppressed (blank) cell of the finer table when the populations are
-  the same, else the people in one population and not the other.
+**Lining up two tables.** They are compared on the label columns they share (same name); every
+other label column is summed over, leaving out its "Total"/"All"/"Overall" rows. A shared
+variable's categories are lined up by these rules, in order:
 
-A recovered value that is above zero and below the threshold is a "review" finding naming the
-other table. It does not detect: tables whose variables only partly overlap, recoded or merged
-categories, differences across three or more tables, column variables spread over count column
-names that differ between the tables, and magnitude tables (sums, means).
+* the same labels, or labels only one table has (a filter): matched by name;
+* *bands*, labels that read as whole-number intervals ("16-64" is 16 to 64 inclusive, "16 to
+  64", "65+", "65 and over", "<16", "under 16", "<=15", ">64"); a band starting at 0 starts at
+  the bottom, like "<16" (ages and counts are not negative). Each table's bands must tile a
+  range without gaps or overlaps, and the two ranges must share their lower or their upper end.
+  Bands are compared on the coarsest bands both tables add up to ("0-15,16-64,65+" and
+  "0-64,65+" nest: both give "<65" and "65+"); where the codings cross ("0-15" and "0-17"),
+  the slices between their cut points ("16-17") are recovered from cumulative counts;
+* a *named other-category* (a label starting "Other" or "All other"): when every other label
+  of the table that has it appears in the other table, the other table's remaining labels are
+  merged into it (and two other-categories into each other when one table's named labels are
+  a subset of the other's).
+
+Codes that fit none of these (bands with a gap, two other-categories over different labels,
+bands over different ranges) are not guessed at: the finding is "review" with the reason, and
+the tables are still compared on the variables that do line up.
+
+**What it detects.** On the common categories, each table is summed to each group and the
+groups subtracted, for every count column both tables have by name. This covers the same
+variables (a filter, a category added to a margin row, a changed period), a margin (region
+against region x sex, where a suppressed cell of the finer table comes back), partly
+overlapping variables (region x sex against region x agegroup: the region margins must agree),
+recoded categories as above, and magnitude tables: where the count of people behind a sum or a
+mean differs by fewer than the threshold, subtracting reveals the sum of those few people's
+values (one person's value when the difference is 1). A recovered count above zero and below
+the threshold is a "review" finding naming the other table, the cells (row labels joined by
+" / ", and the column) and the recovered count; a recovered sum is never printed. When the
+difference in a group comes from exactly one suppressed cell, that cell is named. A blank
+counts as zero in a group's sum, so the difference is the suppressed cells' total: what the
+subtraction gives back. A slice counted through a blank band is unknown, unless the tables
+share their other end and it can be counted from there.
+
+It does not detect: differences across three or more tables, tables that share no label
+column, column variables spread over count column names that differ between the tables (a sex
+column "F","M" against a "patients" column), a variable renamed between the tables, numeric
+labels (a "year" column of numbers is read as counts), more than one re-banded variable
+crossing in the same pair, medians, minimums, maximums and standard deviations, a new means
+table without its own count column, and released means with no released count over the same
+rows. A group missing from one table is not compared (an omitted row is not read as zero).
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -35,14 +74,47 @@ from havenkit.sdc.rules import REVIEW
 
 # How many recovered cells a finding names before it says "and N more".
 _CELLS_SHOWN = 10
+TOTAL_LABELS = frozenset({"total", "all", "overall"})
+OTHER_CATEGORY = re.compile(r"\s*(all\s+)?others?\b", re.IGNORECASE)
+_MEAN_WORDS = frozenset({"mean", "average", "avg"})
+_SUM_WORDS = frozenset({"sum", "total"})
+_COUNT_WORDS = frozenset({"n", "count"})
+_BAND_PATTERNS: tuple[tuple[re.Pattern, Callable[..., tuple[float, float]]], ...] = (
+    (re.compile(r"(\d+)\s*(?:-|\u2013|to)\s*(\d+)"), lambda low, high: (low, high + 1)),
+    (
+        re.compile(r"(?:>=|≥)\s*(\d+)|(\d+)\s*(?:\+|and over|or over|or more|and above)"),
+        lambda *low: (next(v for v in low if v is not None), math.inf),
+    ),
+    (re.compile(r">\s*(\d+)"), lambda low: (low + 1, math.inf)),
+    (re.compile(r"(?:<=|≤|up to)\s*(\d+)"), lambda high: (-math.inf, high + 1)),
+    (re.compile(r"(?:<|under|less than|below)\s*(\d+)"), lambda high: (-math.inf, high)),
+)
+Band = tuple[float, float]
+# What every comparison yields, one line per group and value column: the group's labels, the
+# cell a finding names, the column, new minus old, and how many blank cells went into it.
+_DIFFERENCE_COLUMNS = ["group", "row", "column", "difference", "blanks"]
 
 
 @dataclass(frozen=True)
-class CountTable:
-    """A CSV read as a count table: label columns, count columns (NaN where blank)."""
+class Table:
+    """A CSV read for differencing: label columns, counts, and sums with the people behind them.
+
+    Every frame is NaN where a cell is blank. ``sums`` and ``people`` are keyed by the variable
+    ("cost"): a sum column as it is, a mean column as mean times its count of people.
+    ``unpaired`` holds the sums and means (``kinds`` says which) that have no count of people
+    in this table, until :meth:`with_people_from` finds one; ``sum_columns`` names the column
+    each variable came from, and ``magnitude_columns`` are all the numeric columns that are
+    not counts.
+    """
 
     labels: pd.DataFrame
     counts: pd.DataFrame
+    sums: pd.DataFrame = field(default_factory=pd.DataFrame)
+    people: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unpaired: pd.DataFrame = field(default_factory=pd.DataFrame)
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    sum_columns: Mapping[str, str] = field(default_factory=dict)
+    magnitude_columns: tuple[str, ...] = ()
 
     @property
     def label_columns(self) -> list[str]:
@@ -50,11 +122,103 @@ class CountTable:
 
     def row_labels(self) -> list[str]:
         """Row labels as :mod:`havenkit.sdc.files` names cells: label values joined by " / "."""
-        return self.labels.agg(" / ".join, axis=1).tolist()
+        return _joined(self.labels).tolist()
+
+    def with_people_from(self, other: "Table") -> "Table":
+        """This table with counts of people for its unpaired means and sums taken from
+        ``other``, when ``other`` is a count table over exactly the same rows (a means table
+        released beside the counts it was computed from)."""
+        columns = self.label_columns
+        if self.unpaired.empty or set(other.label_columns) != set(columns):
+            return self
+        theirs = pd.MultiIndex.from_frame(other.labels[columns])
+        ours = pd.MultiIndex.from_frame(self.labels)
+        if theirs.has_duplicates or not ours.isin(theirs).all():
+            return self
+        counts = other.counts.set_axis(theirs).reindex(ours).set_axis(self.labels.index)
+        sums, people = _paired(self.unpaired, self.kinds, counts)
+        if sums.empty:
+            return self
+        return replace(
+            self,
+            sums=pd.concat([self.sums, sums], axis=1),
+            people=pd.concat([self.people, people], axis=1),
+            unpaired=self.unpaired.drop(columns=sums.columns),
+        )
 
 
-def read_count_table(path: Path | str) -> CountTable | None:
-    """The file as a count table, or None when it is not one (or cannot be read as CSV)."""
+@dataclass(frozen=True)
+class Recovered:
+    """A cell subtraction reveals: where (row labels, column) and how many people are in it."""
+
+    row: str
+    column: str
+    people: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What subtracting one table from another reveals, and what could not be lined up.
+
+    ``counts`` are small recovered counts; ``magnitudes`` are sums of fewer than the threshold
+    number of people (``column`` is the variable summed); ``unaligned`` says why a shared
+    variable's categories could not be lined up.
+    """
+
+    counts: list[Recovered] = field(default_factory=list)
+    magnitudes: list[Recovered] = field(default_factory=list)
+    unaligned: list[str] = field(default_factory=list)
+
+
+def _joined(labels: pd.DataFrame) -> pd.Series:
+    """Each row's labels joined by " / " (the way findings name rows), without a row loop."""
+    columns = [labels[column].astype(str) for column in labels.columns]
+    return columns[0].str.cat(columns[1:], sep=" / ") if len(columns) > 1 else columns[0]
+
+
+def _words(name: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", name.lower())
+
+
+def _magnitude(name: str) -> tuple[str, str] | None:
+    """("mean" or "sum", the variable) when a column's name says it is a magnitude."""
+    words = _words(name)
+    for kind, vocabulary in (("mean", _MEAN_WORDS), ("sum", _SUM_WORDS)):
+        rest = [word for word in words if word not in vocabulary]
+        if len(rest) < len(words) and rest and not set(rest) <= _COUNT_WORDS:
+            return kind, "_".join(rest)
+    return None
+
+
+def _paired(
+    magnitudes: pd.DataFrame, kinds: Mapping[str, str], counts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sums, people) for each magnitude with a count of people among ``counts``."""
+    sums, people = {}, {}
+    for variable in magnitudes.columns:
+        column = _contributors(variable, list(counts.columns))
+        if column is not None:
+            values = magnitudes[variable]
+            sums[variable] = values * counts[column] if kinds[variable] == "mean" else values
+            people[variable] = counts[column]
+    return pd.DataFrame(sums, index=magnitudes.index), pd.DataFrame(people, index=magnitudes.index)
+
+
+def _contributors(variable: str, counts: list[str]) -> str | None:
+    """The count column of the people behind ``variable``: "n", "count", "n_cost", or the only."""
+    own = set(variable.split("_"))
+    named = [
+        column
+        for column in counts
+        if set(_words(column)) & _COUNT_WORDS and set(_words(column)) <= _COUNT_WORDS | own
+    ]
+    if len(named) == 1:
+        return named[0]
+    return counts[0] if len(counts) == 1 else None
+
+
+def read_table(path: Path | str) -> Table | None:
+    """The file as a table of counts and magnitudes, or None (not a table, or not a CSV)."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
@@ -70,80 +234,513 @@ def read_count_table(path: Path | str) -> CountTable | None:
     labels = [column for column in frame.columns if column not in numeric]
     if not numeric or not labels:
         return None
-    counts = numbers[numeric]
-    if ((counts < 0) | (counts % 1 > 0)).any().any():
+    values = numbers[numeric]
+    whole = ((values >= 0) & (values % 1 == 0) | values.isna()).all()
+    kinds = {column: _magnitude(column) for column in numeric}
+    counts = [column for column in numeric if whole[column] and kinds[column] is None]
+    sum_columns = {kind[1]: column for column, kind in kinds.items() if kind}
+    magnitudes = pd.DataFrame(
+        {v: values[column] for v, column in sum_columns.items()}, index=frame.index
+    )
+    magnitude_kinds = {kind[1]: kind[0] for kind in kinds.values() if kind}
+    sums, people = _paired(magnitudes, magnitude_kinds, values[counts])
+    if not counts and magnitudes.empty:
         return None
-    return CountTable(labels=frame[labels], counts=counts)
+    return Table(
+        labels=frame[labels],
+        counts=values[counts],
+        sums=sums,
+        people=people,
+        unpaired=magnitudes.drop(columns=sums.columns),
+        kinds=magnitude_kinds,
+        sum_columns=sum_columns,
+        magnitude_columns=tuple(column for column in numeric if column not in counts),
+    )
 
 
-def _summed(table: CountTable, by: list[str]) -> pd.DataFrame:
-    """Counts summed over every label column not in ``by``; blanks count as unknown zeros."""
-    frame = pd.concat([table.labels[by], table.counts], axis=1)
-    return frame.groupby(by, sort=False).sum(min_count=0)
+def read_count_table(path: Path | str) -> Table | None:
+    """The file as a table of counts only, or None: what the portal labels preview rows with."""
+    table = read_table(path)
+    return table if table is not None and not table.magnitude_columns else None
 
 
-def recovered_cells(
-    new: CountTable, released: CountTable, threshold: int
-) -> list[tuple[str, str, int]]:
-    """(row label, column, recovered count) for each small count subtraction would reveal."""
-    new_labels, old_labels = set(new.label_columns), set(released.label_columns)
-    if new_labels <= old_labels:
-        coarse, fine = new, released
-    elif old_labels <= new_labels:
-        coarse, fine = released, new
-    else:
-        return []
-    by = coarse.label_columns
-    columns = [column for column in coarse.counts.columns if column in fine.counts.columns]
-    if not columns or coarse.labels.duplicated().any():
-        return []
-    coarse_counts = pd.concat([coarse.labels, coarse.counts[columns]], axis=1).set_index(by)
-    fine_counts = _summed(fine, by)[columns]
-    shared = coarse_counts.index.intersection(fine_counts.index)
-    difference = (coarse_counts.loc[shared] - fine_counts.loc[shared]).abs()
-    small = (difference > 0) & (difference < threshold)
-    found = []
-    for label, row in small.iterrows():
-        row_label = " / ".join(label) if isinstance(label, tuple) else str(label)
-        found += [
-            (row_label, column, int(difference.at[label, column])) for column in row.index[row]
-        ]
-    return found
+def band(label: str) -> Band | None:
+    """The whole-number interval [low, high) a label such as "16-64" or "65+" stands for."""
+    text = label.strip().lower()
+    for pattern, bounds in _BAND_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            low, high = bounds(*(int(g) if g is not None else None for g in match.groups()))
+            if low >= high:
+                return None
+            return (-math.inf if low == 0 else low, high)
+    return None
 
 
-def differencing_findings(
-    new_path: Path | str, released: Mapping[str, Path | str], threshold: int
-) -> list[FileFinding]:
-    """A "review" finding for each released table that subtracting from the new one reveals.
+def band_label(low: float, high: float) -> str:
+    """How a finding names a band: "16-64", "65+", "<16", or "all" for the whole range."""
+    if low == -math.inf and high == math.inf:
+        return "all"
+    if low == -math.inf:
+        return f"<{high:g}"
+    return f"{low:g}+" if high == math.inf else f"{low:g}-{high - 1:g}"
 
-    ``released`` maps a name people recognise (e.g. "table.csv of release request 3") to the
-    released file. A new file that is not a count table gets no finding: the file checks
-    already send it to an output checker.
+
+class _Unaligned(Exception):
+    """A shared variable whose categories cannot be lined up; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Coding:
+    """How one shared variable's labels line up: a common code for each label of each table.
+
+    For bands, ``bands`` holds each table's label -> band, and ``slices`` the pairs of cut
+    points (with the table, 0 new or 1 old, each comes from) between which the two tables'
+    bands cross, so that the slice between them can be recovered.
     """
-    new = read_count_table(new_path)
-    if new is None:
-        return []
-    findings = []
-    for name, path in released.items():
-        other = read_count_table(path)
-        if other is None:
-            continue
-        cells = recovered_cells(new, other, threshold)
-        if not cells:
-            continue
-        shown = ", ".join(
-            f"({row}, {column}) = {value}" for row, column, value in cells[:_CELLS_SHOWN]
+
+    new: dict[str, str]
+    old: dict[str, str]
+    bands: tuple[dict[str, Band], dict[str, Band]] = ({}, {})
+    slices: tuple[tuple[float, float, int, int], ...] = ()
+
+
+def _is_total(label: str) -> bool:
+    return label.strip().lower() in TOTAL_LABELS
+
+
+def _align(variable: str, new_labels: list[str], old_labels: list[str]) -> _Coding:
+    """Line up a shared variable's categories; raises :class:`_Unaligned` saying why not."""
+    new_rest = [label for label in new_labels if not _is_total(label)]
+    old_rest = [label for label in old_labels if not _is_total(label)]
+    totals = {label: "Total" for label in (*new_labels, *old_labels) if _is_total(label)}
+    if set(new_rest) == set(old_rest):
+        coding = _Coding({label: label for label in new_rest}, {label: label for label in old_rest})
+    else:
+        new_bands = {label: b for label in new_rest if (b := band(label))}
+        old_bands = {label: b for label in old_rest if (b := band(label))}
+        if len(new_bands) >= 2 and len(old_bands) >= 2:
+            coding = _align_bands(variable, new_rest, old_rest, new_bands, old_bands)
+        else:
+            coding = _align_names(variable, new_rest, old_rest)
+    coding.new.update({label: totals[label] for label in new_labels if label in totals})
+    coding.old.update({label: totals[label] for label in old_labels if label in totals})
+    return coding
+
+
+def _cut_points(variable: str, bands: dict[str, Band], which: str) -> list[float]:
+    """The bands' cut points, low end to high end, after checking they tile one range."""
+    ordered = sorted(bands.values())
+    for (low, high), (next_low, next_high) in pairwise(ordered):
+        if high != next_low:
+            raise _Unaligned(
+                f"the bands of {variable!r} in {which} ({band_label(low, high)}, "
+                f"{band_label(next_low, next_high)}) "
+                f"{'overlap' if high > next_low else 'leave a gap'}"
+            )
+    return [low for low, _high in ordered] + [ordered[-1][1]]
+
+
+def _align_bands(
+    variable: str,
+    new_rest: list[str],
+    old_rest: list[str],
+    new_bands: dict[str, Band],
+    old_bands: dict[str, Band],
+) -> _Coding:
+    """Bands on the coarsest common bands, plus the slices a crossing of cut points reveals."""
+    new_points = _cut_points(variable, new_bands, "this table")
+    old_points = _cut_points(variable, old_bands, "the released table")
+    same_low, same_high = new_points[0] == old_points[0], new_points[-1] == old_points[-1]
+    if not (same_low or same_high):
+        raise _Unaligned(
+            f"the bands of {variable!r} cover different ranges "
+            f"({band_label(new_points[0], new_points[-1])} and "
+            f"{band_label(old_points[0], old_points[-1])})"
         )
-        if len(cells) > _CELLS_SHOWN:
-            shown += f" and {len(cells) - _CELLS_SHOWN} more"
+    common = sorted(set(new_points) & set(old_points))
+
+    def common_band(low: float, high: float) -> str | None:
+        start = max((p for p in common if p <= low), default=None)
+        end = min((p for p in common if p >= high), default=None)
+        return None if start is None or end is None else band_label(start, end)
+
+    def codes(rest: list[str], bands: dict[str, Band]) -> dict[str, str]:
+        coded = {label: common_band(*bands[label]) for label in bands}
+        names = {label: label for label in rest if label not in bands}
+        return {label: code for label, code in coded.items() if code} | names
+
+    points = sorted({(p, 0) for p in new_points} | {(p, 1) for p in old_points})
+    owners: dict[float, set[int]] = {}
+    for point, table in points:
+        owners.setdefault(point, set()).add(table)
+    cuts = sorted(owners)
+    slices = tuple(
+        (low, high, next(iter(owners[low])), next(iter(owners[high])))
+        for low, high in pairwise(cuts)
+        if len(owners[low]) == 1 and len(owners[high]) == 1 and owners[low] != owners[high]
+    )
+    return _Coding(
+        codes(new_rest, new_bands),
+        codes(old_rest, old_bands),
+        bands=(new_bands, old_bands),
+        slices=slices,
+    )
+
+
+def _align_names(variable: str, new_rest: list[str], old_rest: list[str]) -> _Coding:
+    """Names matched as they are, or merged into a named other-category (see module doc)."""
+    new_other = [label for label in new_rest if OTHER_CATEGORY.match(label)]
+    old_other = [label for label in old_rest if OTHER_CATEGORY.match(label)]
+    if len(new_other) > 1 or len(old_other) > 1:
+        raise _Unaligned(
+            f"{variable!r} has more than one other-category "
+            f"({', '.join(repr(label) for label in new_other + old_other)})"
+        )
+    new_named = set(new_rest) - set(new_other)
+    old_named = set(old_rest) - set(old_other)
+    new_codes = {label: label for label in new_rest}
+    old_codes = {label: label for label in old_rest}
+    if new_other and old_other:
+        if new_named == old_named:
+            new_codes[new_other[0]] = old_codes[old_other[0]] = "Other"
+        elif old_named < new_named:
+            new_codes |= dict.fromkeys([*(new_named - old_named), new_other[0]], old_other[0])
+        elif new_named < old_named:
+            old_codes |= dict.fromkeys([*(old_named - new_named), old_other[0]], new_other[0])
+        else:
+            raise _Unaligned(
+                f"both tables group {variable!r} into an other-category, but over different "
+                f"labels ({', '.join(sorted(new_named ^ old_named))} in only one of them)"
+            )
+    elif new_other or old_other:
+        other = (new_other or old_other)[0]
+        named, rest, codes = (
+            (new_named, old_rest, old_codes) if new_other else (old_named, new_rest, new_codes)
+        )
+        missing = named - set(rest)
+        if missing:
+            raise _Unaligned(
+                f"one table groups {variable!r} into {other!r}, but its labels "
+                f"{', '.join(sorted(missing))} are not in the other table, so havenkit "
+                "cannot tell what the other-category holds"
+            )
+        codes |= dict.fromkeys(set(rest) - named, other)
+    return _Coding(new_codes, old_codes)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One table on the common categories: codes of the shared variables, values, row labels."""
+
+    codes: pd.DataFrame
+    labels: pd.DataFrame
+    values: pd.DataFrame
+    rows: pd.Series
+
+
+def _side(table: Table, codings: dict[str, _Coding], which: str, values: pd.DataFrame) -> _Side:
+    shared = list(codings)
+    extra = [column for column in table.label_columns if column not in codings]
+    keep = pd.Series(True, index=table.labels.index)
+    for column in extra:
+        keep &= ~table.labels[column].str.strip().str.lower().isin(TOTAL_LABELS)
+    codes = pd.DataFrame({v: table.labels[v].map(getattr(codings[v], which)) for v in shared})
+    keep &= codes.notna().all(axis=1)
+    # Only a blank cell is ever named by its own row, so only those rows' labels are joined.
+    blank_rows = keep & values.isna().any(axis=1)
+    return _Side(
+        codes=codes[keep],
+        labels=table.labels.loc[keep, shared],
+        values=values[keep],
+        rows=_joined(table.labels[blank_rows]).reindex(codes.index[keep]),
+    )
+
+
+def _group_differences(new: _Side, old: _Side) -> pd.DataFrame:
+    """Per common group and value column: new minus old, blanks counted as zero.
+
+    Also how many blanks each side has in the group and, when one side has exactly one blank
+    and the other none, the row label of that blank: the difference is then that cell.
+    """
+    keys = list(new.codes.columns)
+
+    def grouped(side: _Side) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        blank = side.values.isna()
+        parts = {
+            "sum": side.values.fillna(0),
+            "blanks": blank,
+            "row": pd.DataFrame({c: side.rows.where(blank[c]) for c in side.values.columns}),
+        }
+        groups = pd.concat(parts, axis=1).groupby([side.codes[key] for key in keys], sort=False)
+        return (
+            groups["sum"].sum()["sum"],
+            groups["blanks"].sum()["blanks"],
+            groups["row"].first()["row"],
+        )
+
+    new_sum, new_blanks, new_rows = grouped(new)
+    old_sum, old_blanks, old_rows = grouped(old)
+    shared = new_sum.index.intersection(old_sum.index, sort=False)
+    if shared.empty:
+        return pd.DataFrame(columns=_DIFFERENCE_COLUMNS)
+    long = pd.DataFrame(
+        {
+            "difference": (new_sum.loc[shared] - old_sum.loc[shared]).stack(future_stack=True),
+            "new_blanks": new_blanks.loc[shared].stack(future_stack=True),
+            "old_blanks": old_blanks.loc[shared].stack(future_stack=True),
+            "new_row": new_rows.loc[shared].stack(future_stack=True),
+            "old_row": old_rows.loc[shared].stack(future_stack=True),
+        }
+    )
+    groups = long.index.droplevel(-1).to_frame(index=False).astype(str)
+    long["group"] = _joined(groups).to_numpy()
+    only_new = (long["new_blanks"] == 1) & (long["old_blanks"] == 0)
+    only_old = (long["old_blanks"] == 1) & (long["new_blanks"] == 0)
+    long["row"] = long["new_row"].where(only_new, long["old_row"].where(only_old, long["group"]))
+    long["column"] = long.index.get_level_values(-1)
+    long["blanks"] = long["new_blanks"] + long["old_blanks"]
+    return long.reset_index(drop=True)[_DIFFERENCE_COLUMNS]
+
+
+def _cumulative(side: _Side, variable: str, bands: dict[str, Band], rest: list[str]):
+    """Per group of the other shared variables: counts below and from each cut point.
+
+    A blank band makes every cumulative count through it unknown (NaN), so a slice is only
+    recovered from cells that are there.
+    """
+    low = side.labels[variable].map({label: bounds[0] for label, bounds in bands.items()})
+    known = low.notna()
+    by = [side.codes.loc[known, key] for key in rest] or [pd.Series("", index=low[known].index)]
+    lows = sorted({b[0] for b in bands.values()})
+    highs = [b[1] for b in sorted(bands.values())]
+    below, above = {}, {}
+    for column in side.values.columns:
+        values = side.values.loc[known, column]
+        totals = values.fillna(0).groupby([*by, low[known]]).sum()
+        blanks = values.isna().groupby([*by, low[known]]).sum()
+        per_band = totals.where(blanks == 0).unstack(-1).reindex(columns=lows)
+        left = per_band.cumsum(axis=1, skipna=False).set_axis(highs, axis=1)
+        left.insert(0, lows[0], 0.0)
+        right = per_band.iloc[:, ::-1].cumsum(axis=1, skipna=False).iloc[:, ::-1]
+        right[highs[-1]] = 0.0
+        below[column], above[column] = left, right
+    return below, above
+
+
+def _slice_differences(
+    new: _Side, old: _Side, variable: str, coding: _Coding, order: list[str]
+) -> pd.DataFrame:
+    """The slices between crossing cut points ("16-17" from "0-15" and "0-17"), per group.
+
+    A slice from cut point x of one table to cut point y of the other is the count below y
+    minus the count below x when the tables start at the same point, else the count from x
+    minus the count from y when they end at the same point.
+    """
+    rest = [key for key in new.codes.columns if key != variable]
+    sides = (
+        _cumulative(new, variable, coding.bands[0], rest),
+        _cumulative(old, variable, coding.bands[1], rest),
+    )
+    starts = [min(b[0] for b in bands.values()) for bands in coding.bands]
+    ends = [max(b[1] for b in bands.values()) for bands in coding.bands]
+    found = []
+    for column in new.values.columns:
+        for low, high, low_table, high_table in coding.slices:
+            below_low = sides[low_table][0][column]
+            below_high = sides[high_table][0][column]
+            groups = below_low.index.intersection(below_high.index)
+            value = pd.Series(math.nan, index=groups)
+            if starts[0] == starts[1]:
+                value = (below_high[high] - below_low[low]).reindex(groups)
+            if ends[0] == ends[1]:
+                above_low = sides[low_table][1][column]
+                above_high = sides[high_table][1][column]
+                value = value.fillna((above_low[low] - above_high[high]).reindex(groups))
+            group_labels = value.index.to_frame(index=False).astype(str)
+            parts = {key: group_labels.iloc[:, i] for i, key in enumerate(rest)}
+            parts[variable] = pd.Series(band_label(low, high), index=group_labels.index)
+            row = _joined(pd.DataFrame({key: parts[key] for key in order})).to_numpy()
+            found.append(
+                pd.DataFrame(
+                    {
+                        "group": row,
+                        "row": row,
+                        "column": column,
+                        "difference": value.to_numpy(),
+                        "blanks": 0,
+                    }
+                )
+            )
+    return pd.concat(found, ignore_index=True)
+
+
+def _differences(
+    new: Table,
+    old: Table,
+    codings: dict[str, _Coding],
+    new_values: pd.DataFrame,
+    old_values: pd.DataFrame,
+) -> pd.DataFrame:
+    """Every difference between the two tables' values: common groups, then crossing slices."""
+    new_side = _side(new, codings, "new", new_values)
+    old_side = _side(old, codings, "old", old_values)
+    frames = [_group_differences(new_side, old_side)]
+    for variable, coding in codings.items():
+        if coding.slices:
+            # Every band counts towards the slices, even one outside the common bands.
+            own = _Coding(*({label: label for label in bands} for bands in coding.bands))
+            by_band = codings | {variable: own}
+            frames.append(
+                _slice_differences(
+                    _side(new, by_band, "new", new_values),
+                    _side(old, by_band, "old", old_values),
+                    variable,
+                    coding,
+                    list(codings),
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _small(differences: pd.Series, threshold: int) -> pd.Series:
+    size = differences.abs()
+    return (size > 0) & (size < threshold)
+
+
+def compare(new: Table, old: Table, threshold: int) -> Comparison:
+    """What subtracting ``old`` from ``new`` (or the reverse) reveals below ``threshold``."""
+    shared = [column for column in new.label_columns if column in old.label_columns]
+    codings, unaligned = {}, []
+    for variable in shared:
+        try:
+            codings[variable] = _align(
+                variable, new.labels[variable].unique(), old.labels[variable].unique()
+            )
+        except _Unaligned as reason:
+            unaligned.append(str(reason))
+    crossing = [variable for variable, coding in codings.items() if coding.slices]
+    if len(crossing) > 1:
+        unaligned.append(
+            f"more than one variable is banded differently ({', '.join(crossing)}); havenkit "
+            "recovers the slices of one re-banded variable at a time"
+        )
+        codings = {v: c for v, c in codings.items() if v not in crossing}
+    if not codings:
+        return Comparison(unaligned=unaligned)
+    counts = [column for column in new.counts.columns if column in old.counts.columns]
+    recovered_counts = []
+    if counts:
+        found = _differences(new, old, codings, new.counts[counts], old.counts[counts])
+        found = found[_small(found["difference"], threshold)]
+        recovered_counts = _recovered(found)
+    magnitudes = [variable for variable in new.sums.columns if variable in old.sums.columns]
+    recovered_sums = []
+    if magnitudes:
+
+        def values(table: Table) -> pd.DataFrame:
+            people = table.people[magnitudes].add_prefix("n:")
+            return pd.concat([table.sums[magnitudes], people], axis=1)
+
+        found = _differences(new, old, codings, values(new), values(old))
+        is_people = found["column"].str.startswith("n:")
+        found["column"] = found["column"].str.removeprefix("n:")
+        both = found[is_people].merge(
+            found[~is_people], on=["group", "column"], suffixes=("", "_sum")
+        )
+        revealed = (
+            _small(both["difference"], threshold)
+            & (both["blanks"] == 0)
+            & (both["blanks_sum"] == 0)
+            & both["difference_sum"].notna()
+        )
+        named = both[revealed]
+        named = named.assign(row=named["group"], column=named["column"].map(new.sum_columns))
+        recovered_sums = _recovered(named)
+    return Comparison(recovered_counts, recovered_sums, unaligned)
+
+
+def _recovered(found: pd.DataFrame) -> list[Recovered]:
+    return [
+        Recovered(row, column, round(abs(difference)))
+        for row, column, difference in found[["row", "column", "difference"]].itertuples(
+            index=False
+        )
+    ]
+
+
+def _shown(cells: list[Recovered], value: Callable[[int], str]) -> str:
+    """The first cells, each as "(row, column)" and its recovered count as ``value`` words it."""
+    shown = ", ".join(f"({c.row}, {c.column}) {value(c.people)}" for c in cells[:_CELLS_SHOWN])
+    more = len(cells) - _CELLS_SHOWN
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _findings(name: str, comparison: Comparison, threshold: int) -> list[FileFinding]:
+    """The comparison with one released table as findings a researcher and a checker read."""
+    findings = []
+    decide = "an output checker must decide whether the two tables may both be out"
+    cells = comparison.counts
+    if cells:
         findings.append(
             FileFinding(
                 REVIEW,
                 "differencing",
                 f"subtracting {name} from this table reveals {len(cells)} count"
-                f"{'s' if len(cells) != 1 else ''} below {threshold}: {shown}; an output checker "
-                "must decide whether the two tables may both be out",
-                tuple((row, column) for row, column, _value in cells),
+                f"{'s' if len(cells) != 1 else ''} below {threshold}: "
+                f"{_shown(cells, lambda people: f'= {people}')}; {decide}",
+                tuple((cell.row, cell.column) for cell in cells),
             )
         )
+    sums = comparison.magnitudes
+    if sums:
+        single = any(cell.people == 1 for cell in sums)
+        findings.append(
+            FileFinding(
+                REVIEW,
+                "differencing",
+                f"subtracting {name} from this table reveals the sum of fewer than {threshold} "
+                f"people's values in {len(sums)} cell{'s' if len(sums) != 1 else ''}: "
+                f"{_shown(sums, lambda people: f'over {_people(people)}')}"
+                f"{'; a sum over 1 person is that one value' if single else ''}; {decide}",
+                tuple((cell.row, cell.column) for cell in sums),
+            )
+        )
+    for reason in comparison.unaligned:
+        findings.append(
+            FileFinding(
+                REVIEW,
+                "differencing",
+                f"this table and {name} share a variable that havenkit cannot line up: "
+                f"{reason}; an output checker must check what subtracting one from the other "
+                "reveals",
+            )
+        )
+    return findings
+
+
+def differencing_findings(
+    new_path: Path | str, released: Mapping[str, Path | str], threshold: int
+) -> list[FileFinding]:
+    """The "review" findings for each released table that subtracting from the new one reveals.
+
+    ``released`` maps a name people recognise (e.g. "table.csv of release request 3") to the
+    released file. A new file that is not a table gets no finding: the file checks already
+    send it to an output checker.
+    """
+    new = read_table(new_path)
+    if new is None:
+        return []
+    others = {name: table for name, path in released.items() if (table := read_table(path))}
+    findings = []
+    for name, other in others.items():
+        # A released mean's people come from the released counts over the same rows, never
+        # from the new table, whose population may differ.
+        for counts in others.values():
+            other = other.with_people_from(counts)
+        findings += _findings(name, compare(new, other, threshold), threshold)
     return findings
