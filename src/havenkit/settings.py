@@ -133,7 +133,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
-OTP_TOTP_ISSUER = os.environ.get("HAVENKIT_HAVEN_NAME", "havenkit")
+# The haven's name: shown in authenticator apps and written into every signed release record.
+HAVEN_NAME = os.environ.get("HAVENKIT_HAVEN_NAME", "havenkit")
+OTP_TOTP_ISSUER = HAVEN_NAME
 
 # Failed logins allowed per username or address inside the window before further tries wait.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("HAVENKIT_LOGIN_FAILURE_LIMIT", "5"))

@@ -66,8 +66,10 @@ PAGES = [
     Page("outputs:remove_file", "POST", frozenset({"member"})),
     Page("outputs:submit", "POST", frozenset({"member"})),
     Page("outputs:withdraw", "POST", frozenset({"member"})),
+    Page("outputs:reply_to_review", "POST", MEMBERS),
     Page("outputs:download_file", "GET", MEMBERS),
     Page("outputs:download_package", "GET", MEMBERS),
+    Page("outputs:download_record", "GET", MEMBERS),
     Page("data:ingress", "GET", frozenset({"data_steward", "approver"})),
     Page("data:ingress_new", "GET", frozenset({"data_steward"})),
     Page("data:extracts", "GET", frozenset({"data_steward"})),
@@ -119,7 +121,11 @@ def _url(page: Page, haven) -> str:
     release_request = outputs.create_release_request(
         project, haven.researcher, [FileChoice(job.pk, "table.csv", "Patients by region")]
     )
-    if page.name in ("outputs:download_file", "outputs:download_package"):
+    if page.name in (
+        "outputs:download_file",
+        "outputs:download_package",
+        "outputs:download_record",
+    ):
         outputs.submit(release_request, haven.researcher)
         for checker in (haven.checker_a, haven.checker_b):
             outputs.review_file(release_request.files.get(), checker, "approved")
@@ -127,8 +133,12 @@ def _url(page: Page, haven) -> str:
         outputs.submit(release_request, haven.researcher)
     if page.name in ("outputs:release_request", "outputs:submit", "outputs:withdraw"):
         return reverse(page.name, args=[release_request.pk])
-    if page.name in ("outputs:add_file", "outputs:download_package"):
+    if page.name in ("outputs:add_file", "outputs:download_package", "outputs:download_record"):
         return reverse(page.name, args=[release_request.pk])
+    if page.name == "outputs:reply_to_review":
+        release_file = release_request.files.get()
+        outputs.review_file(release_file, haven.checker_b, "changes_requested", "Round to 5")
+        return reverse(page.name, args=[release_request.pk, release_file.reviews.get().pk])
     return reverse(page.name, args=[release_request.pk, release_request.files.get().pk])
 
 

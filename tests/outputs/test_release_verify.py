@@ -97,7 +97,7 @@ def test_a_manifest_edited_to_match_a_changed_file_fails_against_the_haven(packa
     )
     status, _out, err = verify(tampered)
     assert status == 1
-    assert "table.csv is not the file the haven released" in err
+    assert "table.csv is not the file the haven records as released" in err
 
 
 def test_a_package_of_a_request_that_was_not_released_fails(package, haven):

@@ -311,10 +311,10 @@ def test_the_review_queue_lists_what_this_checker_still_has_to_review(haven, cli
     release_request = submitted(haven)
     page = sign_in(client, haven.checker_a).get(reverse("outputs:review_queue"))
     assert page.status_code == 200
-    assert list(page.context["release_requests"]) == [release_request]
+    assert [entry.release_request for entry in page.context["queue"]] == [release_request]
     approve(client, release_request, release_request.files.get())
     page = client.get(reverse("outputs:review_queue"))
-    assert list(page.context["release_requests"]) == []
+    assert page.context["queue"] == []
     assert "No release requests are waiting for you." in page.content.decode()
 
 

@@ -216,6 +216,7 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "review_release_request": _review_release_request,
     "view_review_queue": _view_review_queue,
     "download_release": _download_release,
+    "reply_to_release_review": _work_in_workspace,
     "upload_ingress": _upload_ingress,
     "view_ingress": _view_ingress,
     "review_ingress": _review_ingress,

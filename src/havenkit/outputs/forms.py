@@ -127,3 +127,21 @@ class JustificationForm(forms.Form):
         "Output checkers read this.",
         error_messages={"required": "Write why this file is safe to release."},
     )
+
+
+class ReplyForm(forms.Form):
+    """A project member's answer to an output checker's comment on a file."""
+
+    text = forms.CharField(
+        max_length=policies.REPLY_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Your answer",
+        help_text="Output checkers read it beside their comment when you resubmit.",
+        error_messages={
+            "required": "Write your answer to the output checker's comment.",
+            "max_length": (
+                f"Keep your answer to {policies.REPLY_MAX_CHARS:,} characters (it has "
+                "%(show_value)d); put longer explanations in the file's description."
+            ),
+        },
+    )

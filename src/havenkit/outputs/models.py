@@ -122,6 +122,15 @@ class ReleaseFile(models.Model):
         """A file the rules did not pass goes to checkers only with the researcher's reasons."""
         return self.sdc_status in ("fail", "review")
 
+    @property
+    def sdc_summary(self) -> str:
+        """One line on the rules' result, for a checker triaging a queue."""
+        concerns = [f for f in self.sdc_findings if f.get("status") in ("fail", "review")]
+        if not concerns:
+            return "Every rule passed" if self.sdc_status == "pass" else "Not checked"
+        more = f" (and {len(concerns) - 1} more)" if len(concerns) > 1 else ""
+        return f"{concerns[0].get('message', '')}{more}"
+
     def flagged_cells(self) -> set[tuple[str, str]]:
         """(row label, column) of every cell a finding names, for highlighting in the preview."""
         return {
@@ -131,8 +140,21 @@ class ReleaseFile(models.Model):
         }
 
 
+class CurrentReviews(models.Manager):
+    """Reviews that still count: those of the file as it is now, not superseded by a change."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(superseded_at__isnull=True)
+
+
 class FileReview(models.Model):
-    """One output checker's decision on one file; each checker reviews a file at most once."""
+    """One output checker's decision on one file; each checker reviews a file at most once.
+
+    Changing the file supersedes its reviews rather than deleting them, so the comments, and
+    the researcher's replies to them, stay beside the file for the next round of review.
+    ``objects`` (the default manager, so ``release_file.reviews`` too) holds only the reviews
+    that count; ``history`` holds every one.
+    """
 
     release_file = models.ForeignKey(ReleaseFile, on_delete=models.CASCADE, related_name="reviews")
     checker = models.ForeignKey(
@@ -141,14 +163,36 @@ class FileReview(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    history = models.Manager()
+    objects = CurrentReviews()
 
     class Meta:
+        default_manager_name = "objects"
         constraints = [
             models.UniqueConstraint(
-                fields=["release_file", "checker"], name="one_review_per_file_and_checker"
+                fields=["release_file", "checker"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_review_per_file_and_checker",
             )
         ]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} on {self.release_file} by {self.checker}"
+
+
+class ReviewReply(models.Model):
+    """A project member's answer to an output checker's comment, shown beside the comment."""
+
+    review = models.ForeignKey(FileReview, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Reply by {self.author} to {self.review}"

@@ -186,6 +186,37 @@ def check_review_comment(decision: str, comment: str) -> None:
         )
 
 
+# As long as a checker's comment may be: an answer is read beside it, not as a document.
+REPLY_MAX_CHARS = 5000
+
+
+def check_reply(state: str, comment: str, text: str) -> None:
+    """Whether a researcher may answer this comment with this text now.
+
+    Only while the request is returned: checkers review independently what the request held
+    when it was submitted, so nothing is added beside their comments while they review.
+    """
+    if state != RequestState.RETURNED:
+        raise ReleaseRequestError(
+            "Comments can be answered only while the release request is returned to its "
+            f"researchers; this one is {_state_label(state)}."
+        )
+    if not comment.strip():
+        raise ReleaseRequestError("This review has no comment to answer.")
+    if not text.strip():
+        raise ReleaseRequestError("Write your answer to the output checker's comment.")
+    if len(text.strip()) > REPLY_MAX_CHARS:
+        raise ReleaseRequestError(
+            f"Your answer has {len(text.strip()):,} characters; keep it to {REPLY_MAX_CHARS:,} "
+            "and put longer explanations in the file's description or justification."
+        )
+
+
+def can_reply(state: str, comment: str) -> bool:
+    """Whether the page offers an answer form under this comment (any text will be checked)."""
+    return _allowed(check_reply, state, comment, "answer")
+
+
 def progress(reviews_per_file: Sequence[Sequence[Review]]) -> RequestState:
     """How far review has gone: submitted, partially reviewed, or reviewed (every file twice)."""
     if not any(reviews_per_file):

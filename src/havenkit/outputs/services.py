@@ -25,19 +25,28 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from havenkit.core import audit, permissions
-from havenkit.core.models import Outcome
+from havenkit.core.models import AuditEvent, Outcome
 from havenkit.data import services as data
 from havenkit.data.models import Extract
-from havenkit.outputs import checks, packages, policies
-from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest, RequestState
+from havenkit.outputs import checks, packages, policies, signing, timeline
+from havenkit.outputs.models import (
+    FileReview,
+    ReleaseFile,
+    ReleaseRequest,
+    RequestState,
+    ReviewReply,
+)
 from havenkit.outputs.policies import ReleaseRequestError
+from havenkit.projects.models import memberships_in_date
 from havenkit.sdc import ConfigError
-from havenkit.sdc.differencing import read_count_table
+from havenkit.sdc.differencing import read_table
 from havenkit.workspaces import services as workspaces
 
 # Changing, submitting and withdrawing a request needs the same standing as creating one:
 # a researcher member of the active project.
 EDIT_REQUEST = "edit_release_request"
+# Any member of the active project may answer a checker's comment, not only the author.
+REPLY_TO_REVIEW = "reply_to_release_review"
 
 # Files the request page shows inline to checkers, and how much of them. An SVG is shown as
 # an image (an <img> runs no script), not as text.
@@ -94,6 +103,32 @@ def request_directory(release_request: ReleaseRequest) -> Path:
 
 def stored_copy(release_file: ReleaseFile) -> Path:
     return _home() / release_file.stored_path
+
+
+def _record(
+    action: str,
+    release_request: ReleaseRequest,
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    obj: Any = None,
+    outcome: str = Outcome.SUCCESS,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Audit one step of a release request.
+
+    The request's id goes in every event's details, so events about its files (even removed
+    ones) can be found for the request's timeline.
+    """
+    audit.record(
+        action,
+        request=request,
+        actor=actor,
+        obj=obj or release_request,
+        project=release_request.project_id,
+        outcome=outcome,
+        details={"release_request": release_request.pk, **(details or {})},
+    )
 
 
 @contextmanager
@@ -159,12 +194,11 @@ def _move(
     previous = release_request.state
     release_request.state = state
     release_request.save()
-    audit.record(
+    _record(
         f"release.{state}",
-        request=request,
+        release_request,
         actor=actor,
-        obj=release_request,
-        project=release_request.project,
+        request=request,
         details={"from": previous, "to": state, **(details or {})},
     )
 
@@ -191,16 +225,17 @@ def _store_copy(release_request: ReleaseRequest, output: workspaces.OutputFile) 
 
 
 def _reset_reviews(release_file: ReleaseFile, *, actor: Any, request: HttpRequest | None) -> None:
+    """A changed file is reviewed afresh; its old reviews, and replies to them, stay as history."""
     reviews = list(release_file.reviews.select_related("checker"))
     if not reviews:
         return
-    release_file.reviews.all().delete()
-    audit.record(
+    release_file.reviews.update(superseded_at=timezone.now())
+    _record(
         "release.reviews_reset",
-        request=request,
+        release_file.release_request,
         actor=actor,
+        request=request,
         obj=release_file,
-        project=release_file.release_request.project,
         details={
             "file": release_file.name,
             "reviews": [
@@ -274,12 +309,12 @@ def _put_file(
         if old_copy != stored_copy(release_file):
             old_copy.unlink(missing_ok=True)
         action = "release.file_changed"
-    audit.record(
+    _record(
         action,
-        request=request,
+        release_request,
         actor=actor,
+        request=request,
         obj=release_file,
-        project=release_request.project,
         details={
             "file": release_file.name,
             "job_id": release_file.job_id,
@@ -303,13 +338,7 @@ def create_release_request(
             with transaction.atomic():
                 release_request = ReleaseRequest.objects.create(project=project, author=author)
                 created_in = request_directory(release_request)
-                audit.record(
-                    "release.created",
-                    request=request,
-                    actor=author,
-                    obj=release_request,
-                    project=project,
-                )
+                _record("release.created", release_request, actor=author, request=request)
                 for choice in choices:
                     _put_file(release_request, choice, actor=author, request=request)
         except ReleaseRequestError:
@@ -349,12 +378,12 @@ def justify_file(
         _reset_reviews(release_file, actor=actor, request=request)
         release_file.justification = justification.strip()
         release_file.save(update_fields=["justification"])
-        audit.record(
+        _record(
             "release.file_justified",
-            request=request,
+            locked,
             actor=actor,
+            request=request,
             obj=release_file,
-            project=locked.project,
             details={
                 "file": release_file.name,
                 "sdc_status": release_file.sdc_status,
@@ -374,16 +403,45 @@ def remove_file(
         "release.file_removed", release_request, actor=actor, request=request, obj=release_file
     ) as locked:
         policies.check_change_files(locked.state)
-        audit.record(
+        _record(
             "release.file_removed",
-            request=request,
+            locked,
             actor=actor,
+            request=request,
             obj=release_file,
-            project=release_request.project,
             details={"file": release_file.name, "job_id": release_file.job_id},
         )
         release_file.delete()
     copy.unlink(missing_ok=True)
+
+
+def reply_to_review(
+    review: FileReview, author: Any, text: str, *, request: HttpRequest | None = None
+) -> ReviewReply:
+    """Record a project member's answer to an output checker's comment, beside the comment."""
+    release_file = review.release_file
+    release_request = release_file.release_request
+    permissions.check(author, REPLY_TO_REVIEW, release_request.project)
+    with _locked_change(
+        "release.review_replied", release_request, actor=author, request=request, obj=release_file
+    ) as locked:
+        policies.check_reply(locked.state, review.comment, text)
+        reply = ReviewReply.objects.create(review=review, author=author, text=text.strip())
+        _record(
+            "release.review_replied",
+            locked,
+            actor=author,
+            request=request,
+            obj=release_file,
+            details={
+                "file": release_file.name,
+                "review": review.pk,
+                "checker": review.checker.username,
+                "comment": review.comment,
+                "reply": reply.text,
+            },
+        )
+    return reply
 
 
 def _reviews_per_file(release_request: ReleaseRequest) -> list[tuple[ReleaseFile, list]]:
@@ -446,12 +504,12 @@ def review_file(
         FileReview.objects.create(
             release_file=release_file, checker=checker, decision=decision, comment=comment.strip()
         )
-        audit.record(
+        _record(
             "release.file_reviewed",
-            request=request,
+            locked,
             actor=checker,
+            request=request,
             obj=release_file,
-            project=locked.project,
             details={"file": release_file.name, "decision": decision, "comment": comment.strip()},
         )
         reviews_per_file = [reviews for _file, reviews in _reviews_per_file(locked)]
@@ -473,12 +531,12 @@ def _verify_stored_copy(
     found = data.sha256_of_file(path) if path.is_file() else None
     if found == release_file.sha256:
         return path
-    audit.record(
+    _record(
         "release.integrity_failed",
-        request=request,
+        release_file.release_request,
         actor=actor,
+        request=request,
         obj=release_file,
-        project=release_file.release_request.project,
         outcome=Outcome.FAILURE,
         details={
             "file": release_file.name,
@@ -586,12 +644,12 @@ def open_released_file(
     permissions.check(user, "download_release", release_request)
     policies.check_download(release_request.state)
     path = _verify_stored_copy(release_file, during="download", actor=user, request=request)
-    audit.record(
+    _record(
         "release.downloaded",
-        request=request,
+        release_request,
         actor=user,
+        request=request,
         obj=release_file,
-        project=release_request.project,
         details={"file": release_file.name, "sha256": release_file.sha256},
     )
     return path
@@ -624,15 +682,36 @@ def released_package(
         )
         package.writestr("SHA256SUMS", "".join(f"{f.sha256}  outputs/{f.name}\n" for f in files))
     archive.seek(0)
-    audit.record(
+    _record(
         "release.downloaded",
-        request=request,
+        release_request,
         actor=user,
-        obj=release_request,
-        project=release_request.project,
+        request=request,
         details={"package": True, "files": [release_file.name for release_file in files]},
     )
     return archive
+
+
+def release_record(
+    release_request: ReleaseRequest, user: Any, *, request: HttpRequest | None = None
+) -> bytes:
+    """``release-record.json``: the haven's signed record of a release, for checking a package
+    away from the haven (``havenkit release verify ZIP --record FILE``).
+
+    Made afresh from the database at each download: a released request no longer changes and
+    Ed25519 signatures are deterministic, so every download is the same bytes.
+    """
+    permissions.check(user, "download_release", release_request)
+    policies.check_download(release_request.state)
+    document = signing.sign(packages.release_record(manifest(release_request)))
+    _record(
+        "release.record_downloaded",
+        release_request,
+        actor=user,
+        request=request,
+        details={"key_id": document["signature"]["key_id"]},
+    )
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 
 def check_may_view(user: Any, release_request: ReleaseRequest) -> None:
@@ -655,12 +734,12 @@ def preview_file(
     release_request = release_file.release_request
     check_may_view(user, release_request)
     path = _verify_stored_copy(release_file, during="review", actor=user, request=request)
-    audit.record(
+    _record(
         "release.file_viewed",
-        request=request,
+        release_request,
         actor=user,
+        request=request,
         obj=release_file,
-        project=release_request.project,
         details={"file": release_file.name},
     )
     suffix = Path(release_file.name).suffix.lower()
@@ -687,7 +766,7 @@ def _flag_cells(
     path: Path, header: list[str], rows: list[list[str]], flagged: set[tuple[str, str]]
 ) -> list[list[PreviewCell]]:
     """Mark the cells findings name, labelling rows the way the file checks labelled them."""
-    table = read_count_table(path) if flagged else None
+    table = read_table(path) if flagged else None
     labels = table.row_labels() if table is not None else []
     return [
         [
@@ -716,24 +795,43 @@ def open_image(
     if content_type is None:
         raise ReleaseRequestError(f"{release_file.name} is not an image havenkit shows inline.")
     path = _verify_stored_copy(release_file, during="review", actor=user, request=request)
-    audit.record(
+    _record(
         "release.image_viewed",
-        request=request,
+        release_request,
         actor=user,
+        request=request,
         obj=release_file,
-        project=release_request.project,
         details={"file": release_file.name, "sha256": release_file.sha256},
     )
     return path, content_type
 
 
+def timeline_of(release_request: ReleaseRequest, *, hidden_files: set[str]) -> list[timeline.Entry]:
+    """Every step of the request from its audit events, in one query; see ``timeline``."""
+    events = AuditEvent.objects.filter(
+        project_id=str(release_request.project_id),
+        outcome=Outcome.SUCCESS,
+        action__in=timeline.ACTIONS,
+        details__release_request=release_request.pk,
+    ).only("id", "action", "occurred_at", "actor_username", "details")
+    return timeline.entries(events, hidden_files=hidden_files)
+
+
 def requests_awaiting_review(user: Any) -> list[ReleaseRequest]:
-    """Release requests this output checker may review and that still need their review."""
+    """Release requests this output checker may review and that still need their review.
+
+    Asked in a fixed number of queries however long the queue: separation of duties (not the
+    author, not on the project's list) is the rule of ``permissions``' review_release_request,
+    put to the database once for the whole queue; each request's page asks ``permissions``
+    again when it is opened.
+    """
     if not permissions.can(user, "view_review_queue"):
         return []
+    own_projects = memberships_in_date().filter(user=user).values("project_id")
     candidates = (
         ReleaseRequest.objects.filter(state__in=policies.UNDER_REVIEW_STATES)
         .exclude(author=user)
+        .exclude(project__in=own_projects)
         .select_related("project")
         .prefetch_related("files__reviews")
         .order_by("submitted_at", "id")
@@ -741,11 +839,48 @@ def requests_awaiting_review(user: Any) -> list[ReleaseRequest]:
     return [
         release_request
         for release_request in candidates
-        if permissions.can(user, "review_release_request", release_request)
-        and any(
+        if any(
             policies.can_review_file(
                 release_request.state, release_file.name, list(release_file.reviews.all()), user.pk
             )
             for release_file in release_request.files.all()
         )
     ]
+
+
+@dataclass(frozen=True)
+class QueuedFile:
+    """One file of a queued request as its checker triages it, without opening the request."""
+
+    file: ReleaseFile
+    your_review: FileReview | None
+    reviews: str
+
+
+@dataclass(frozen=True)
+class QueuedRequest:
+    release_request: ReleaseRequest
+    files: list[QueuedFile]
+
+
+def review_queue(user: Any) -> list[QueuedRequest]:
+    """The checker's queue with, for each file, the rules' result and where its review stands.
+
+    Other checkers' decisions are counted only on files this checker has reviewed
+    (``policies.can_see_decisions``), so triage does not cost independence.
+    """
+    queue = []
+    for release_request in requests_awaiting_review(user):
+        files = []
+        for release_file in release_request.files.all():
+            reviews = list(release_file.reviews.all())
+            visible = policies.can_see_decisions(release_request.state, reviews, user.pk)
+            files.append(
+                QueuedFile(
+                    file=release_file,
+                    your_review=next((r for r in reviews if r.checker_id == user.pk), None),
+                    reviews=policies.review_summary(reviews, decisions_visible=visible),
+                )
+            )
+        queue.append(QueuedRequest(release_request=release_request, files=files))
+    return queue

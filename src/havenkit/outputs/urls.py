@@ -13,6 +13,11 @@ urlpatterns = [
     path("requests/<int:request_id>/submit", views.submit, name="submit"),
     path("requests/<int:request_id>/withdraw", views.withdraw, name="withdraw"),
     path("requests/<int:request_id>/package.zip", views.download_package, name="download_package"),
+    path(
+        "requests/<int:request_id>/release-record.json",
+        views.download_record,
+        name="download_record",
+    ),
     path("requests/<int:request_id>/files/<int:file_id>/", views.view_file, name="view_file"),
     path(
         "requests/<int:request_id>/files/<int:file_id>/review",
@@ -23,6 +28,11 @@ urlpatterns = [
         "requests/<int:request_id>/files/<int:file_id>/justify",
         views.justify_file,
         name="justify_file",
+    ),
+    path(
+        "requests/<int:request_id>/reviews/<int:review_id>/reply",
+        views.reply_to_review,
+        name="reply_to_review",
     ),
     path(
         "requests/<int:request_id>/files/<int:file_id>/image",

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,11 +16,20 @@ from havenkit.outputs.forms import (
     AddFileForm,
     JustificationForm,
     NewReleaseRequestForm,
+    ReplyForm,
     ReviewForm,
 )
 from havenkit.outputs.models import FileReview, ReleaseFile, ReleaseRequest
 from havenkit.projects.models import Project
 from havenkit.workspaces import services as workspaces
+
+
+@dataclass
+class ReviewThread:
+    """A review as the viewer may see it, with the answers to its comment and a form to answer."""
+
+    review: FileReview
+    reply_form: ReplyForm | None
 
 
 @dataclass
@@ -32,6 +42,7 @@ class FileRow:
     summary: str
     review_form: ReviewForm | None
     justification_form: JustificationForm | None
+    threads: list[ReviewThread]
 
 
 def _release_request(request_id: int) -> ReleaseRequest:
@@ -48,16 +59,42 @@ def _to_request_page(release_request: ReleaseRequest) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("outputs:release_request", args=[release_request.pk]))
 
 
+def _threads(
+    release_request: ReleaseRequest,
+    all_reviews: list[FileReview],
+    decisions_visible: bool,
+    bound_reply: tuple[int, ReplyForm] | None,
+) -> list[ReviewThread]:
+    """Reviews of every round the viewer may see: superseded ones ended with a return."""
+    threads = []
+    for review in all_reviews:
+        if review.superseded_at is None and not decisions_visible:
+            continue
+        reply_form = None
+        if policies.can_reply(release_request.state, review.comment):
+            if bound_reply and bound_reply[0] == review.pk:
+                reply_form = bound_reply[1]
+            else:
+                reply_form = ReplyForm(prefix=f"reply-{review.pk}")
+        threads.append(ReviewThread(review=review, reply_form=reply_form))
+    return threads
+
+
 def _file_rows(
     request: HttpRequest,
     release_request: ReleaseRequest,
     bound_review: tuple[int, ReviewForm] | None,
     bound_justification: tuple[int, JustificationForm] | None = None,
+    bound_reply: tuple[int, ReplyForm] | None = None,
 ) -> list[FileRow]:
     """The files with what the request's state allows this viewer; the template asks who."""
     user = request.user
     rows = []
-    for release_file in release_request.files.prefetch_related("reviews__checker"):
+    every_review = FileReview.history.select_related("checker").prefetch_related("replies__author")
+    files = release_request.files.prefetch_related(
+        "reviews", Prefetch("reviews", queryset=every_review, to_attr="all_reviews")
+    )
+    for release_file in files:
         reviews = list(release_file.reviews.all())
         visible = policies.can_see_decisions(release_request.state, reviews, user.pk)
         form = None
@@ -83,6 +120,7 @@ def _file_rows(
                 summary=policies.review_summary(reviews, decisions_visible=visible),
                 review_form=form,
                 justification_form=justification_form,
+                threads=_threads(release_request, release_file.all_reviews, visible, bound_reply),
             )
         )
     return rows
@@ -95,14 +133,17 @@ def _render_request_page(
     add_form: AddFileForm | None = None,
     bound_review: tuple[int, ReviewForm] | None = None,
     bound_justification: tuple[int, JustificationForm] | None = None,
+    bound_reply: tuple[int, ReplyForm] | None = None,
 ) -> HttpResponse:
-    rows = _file_rows(request, release_request, bound_review, bound_justification)
+    rows = _file_rows(request, release_request, bound_review, bound_justification, bound_reply)
     can_change_files = policies.can_change_files(release_request.state)
     if can_change_files and add_form is None:
         add_form = AddFileForm(outputs=workspaces.finished_outputs(release_request.project))
+    hidden_files = {row.file.name for row in rows if not row.decisions_visible}
     context = {
         "release_request": release_request,
         "rows": rows,
+        "timeline": services.timeline_of(release_request, hidden_files=hidden_files),
         "can_change_files": can_change_files,
         "add_form": add_form,
         "can_withdraw": policies.can_withdraw(release_request.state),
@@ -111,6 +152,7 @@ def _render_request_page(
     }
     bound_forms = [add_form, bound_review and bound_review[1]]
     bound_forms.append(bound_justification and bound_justification[1])
+    bound_forms.append(bound_reply and bound_reply[1])
     status = 400 if any(form and form.errors for form in bound_forms) else 200
     return render(request, "outputs/release_request.html", context, status=status)
 
@@ -190,6 +232,31 @@ def justify_file(request: HttpRequest, request_id: int, file_id: int) -> HttpRes
         messages.error(request, str(error))
     else:
         messages.success(request, f"Your justification for {release_file.name} is recorded.")
+    return _to_request_page(release_request)
+
+
+@require_POST
+def reply_to_review(request: HttpRequest, request_id: int, review_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    review = get_object_or_404(
+        FileReview.history.select_related("checker", "release_file__release_request"),
+        pk=review_id,
+        release_file__release_request=release_request,
+    )
+    permissions.check(request.user, services.REPLY_TO_REVIEW, release_request.project)
+    form = ReplyForm(request.POST, prefix=f"reply-{review.pk}")
+    if not form.is_valid():
+        return _render_request_page(request, release_request, bound_reply=(review.pk, form))
+    try:
+        services.reply_to_review(review, request.user, form.cleaned_data["text"], request=request)
+    except policies.ReleaseRequestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Your answer to {review.checker.username}'s comment on {review.release_file.name} "
+            "is recorded.",
+        )
     return _to_request_page(release_request)
 
 
@@ -320,13 +387,26 @@ def download_package(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @require_GET
+def download_record(request: HttpRequest, request_id: int) -> HttpResponse:
+    release_request = _release_request(request_id)
+    try:
+        record = services.release_record(release_request, request.user, request=request)
+    except policies.ReleaseRequestError as error:
+        raise PermissionDenied(str(error)) from error
+    response = HttpResponse(record, content_type="application/json")
+    filename = f"{release_request.project.reference}-release-{release_request.pk}-record.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     permissions.check(request.user, "view_review_queue")
     return render(
         request,
         "outputs/review_queue.html",
         {
-            "release_requests": services.requests_awaiting_review(request.user),
+            "queue": services.review_queue(request.user),
             "approvals_needed": policies.APPROVALS_NEEDED,
         },
     )
