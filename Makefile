@@ -23,7 +23,9 @@ install-system:
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# What the test suite needs beyond that: a real browser and a real PostgreSQL 15 server.
+# What the test suite needs beyond that: a real browser, a real PostgreSQL 15 server, a real
+# Slurm, and R's haven package, which writes the SAS .sas7bdat files the airlock tests read
+# (without its recommends: those are hundreds of R packages the tests never load).
 install-test-system: install-system
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -32,6 +34,10 @@ install-test-system: install-system
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+	@if [ ! -d /usr/lib/R/site-library/haven ]; then \
+		echo "Installing Debian packages: r-cran-haven"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends r-cran-haven; \
 	fi
 
 $(BIN)/.installed: pyproject.toml

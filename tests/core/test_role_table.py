@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
+from havenkit.data import imports
 from havenkit.outputs import services as outputs
 from havenkit.outputs.services import FileChoice
 from havenkit.workspaces.models import CodeFile
@@ -73,6 +74,9 @@ PAGES = [
     Page("data:ingress", "GET", frozenset({"data_steward", "approver"})),
     Page("data:ingress_new", "GET", frozenset({"data_steward"})),
     Page("data:extracts", "GET", frozenset({"data_steward"})),
+    Page("data:project_imports", "GET", MEMBERS),
+    Page("data:project_import", "GET", MEMBERS | {"data_steward", "approver"}),
+    Page("data:review_project_import", "POST", frozenset({"data_steward", "approver"})),
     Page("applications:index", "GET", EVERYONE),
     Page("applications:start", "POST", frozenset({"pi"})),
     Page("applications:membership_requests", "GET", frozenset({"approver"})),
@@ -104,6 +108,17 @@ def _url(page: Page, haven) -> str:
     """The page's address for objects of the haven fixture, in the state the page needs."""
     project, job = haven.project, haven.job
     app = page.name.split(":")[0]
+    if page.name == "data:project_imports":
+        return reverse(page.name, args=[project.pk])
+    if page.name in ("data:project_import", "data:review_project_import"):
+        project_import = imports.receive_import(
+            project=project,
+            file_name="model.py",
+            chunks=[b"print(1)\n"],
+            purpose="To check who sees it.",
+            uploaded_by=haven.researcher,
+        )
+        return reverse(page.name, args=[project_import.pk])
     if app in ("core", "data", "applications", "people"):
         return reverse(page.name)
     if app == "workspaces":

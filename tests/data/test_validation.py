@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
+from havenkit.data import validation
 from havenkit.data.validation import ColumnSpec, parse_schema, validate_file
 
 SCHEMA = [
@@ -104,7 +105,34 @@ def test_truncated_parquet_is_refused(tmp_path):
 def test_stata_file_with_bad_header_is_refused(tmp_path):
     _report, problems = check(tmp_path, "a.dta", b"\x00not stata" * 50, SCHEMA[:1])
     assert len(problems) == 1
-    assert "not a readable file" in problems[0][2]
+    assert "not a readable Stata .dta file: it is damaged or truncated (" in problems[0][2]
+
+
+def test_parquet_damaged_part_way_names_the_first_row_not_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(validation, "BATCH_ROWS", 1000)
+    source = tmp_path / "source.parquet"
+    chis = pa.table({"chi": ["0211165794"] * 2000})
+    pq.write_table(chis, source, row_group_size=1000, compression="NONE")
+    offset = pq.ParquetFile(source).metadata.row_group(1).column(0).data_page_offset
+    damaged = bytearray(source.read_bytes())
+    damaged[offset : offset + 16] = b"\xff" * 16
+    _report, problems = check(tmp_path, "a.parquet", bytes(damaged), SCHEMA[:1])
+    assert len(problems) == 1
+    assert problems[0][0] == 1001
+    assert problems[0][2].startswith("The Parquet file is damaged after row 1,000:")
+
+
+@pytest.mark.parametrize(
+    ("writer", "suffix", "kind"),
+    [(pyreadstat.write_dta, "dta", "Stata .dta"), (pyreadstat.write_sav, "sav", "SPSS .sav")],
+)
+def test_truncated_stata_and_spss_files_are_refused(tmp_path, writer, suffix, kind):
+    source = tmp_path / f"source.{suffix}"
+    writer(pd.DataFrame({"chi": ["0211165794"] * 1000}), str(source))
+    content = source.read_bytes()
+    _report, problems = check(tmp_path, f"a.{suffix}", content[: len(content) // 2], SCHEMA[:1])
+    assert len(problems) == 1
+    assert problems[0][2].startswith(f"This is not a readable {kind} file: it is damaged")
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,23 @@ def _view_haven_report(user: Any, obj: Any = None) -> None:
     _require_any_role(user, (Role.AUDITOR, Role.DATA_STEWARD, Role.ADMINISTRATOR, Role.APPROVER))
 
 
+def _view_project_import(user: Any, project_import: Any) -> None:
+    """The project's members follow their imports; stewards and approvers review them."""
+    if user.is_authenticated and project_import.project.has_member(user):
+        _require_role(user, Role.RESEARCHER)
+        return
+    _view_ingress(user)
+
+
+def _review_project_import(user: Any, project_import: Any) -> None:
+    _view_ingress(user)
+    if project_import.uploader_id == user.pk:
+        raise Denied(
+            "You cannot approve a file you brought in yourself: another data steward or an "
+            "approver must."
+        )
+
+
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "view_home": _signed_in,
     "view_audit_log": _view_audit_log,
@@ -220,6 +237,10 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "upload_ingress": _upload_ingress,
     "view_ingress": _view_ingress,
     "review_ingress": _review_ingress,
+    "import_to_project": _work_in_workspace,
+    "view_project_imports": _view_workspace,
+    "view_project_import": _view_project_import,
+    "review_project_import": _review_project_import,
     "build_extract": _build_extract,
     "withdraw_dataset_version": _withdraw_dataset_version,
     "manage_people": _manage_people,

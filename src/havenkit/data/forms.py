@@ -168,3 +168,33 @@ class WithdrawalForm(forms.Form):
         widget=forms.Textarea,
         help_text="Kept in the deletion record, for the data controller and the auditor.",
     )
+
+
+class ProjectImportForm(forms.Form):
+    """A file a project member brings in through the airlock, and why."""
+
+    file = forms.FileField(
+        label="File",
+        help_text="Code as .py, .R, .txt or .sql (UTF-8 text), or a reference table as "
+        ".csv (UTF-8) or .parquet. No folders in the name.",
+    )
+    purpose = forms.CharField(
+        label="What does the project need this file for?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="The reviewer reads this: say where the file comes from and how you will use it.",
+    )
+
+
+class ProjectImportReviewForm(IngressReviewForm):
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("approve", "Approve: place it in the project"), ("reject", "Reject")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        widget=forms.Textarea,
+        help_text="Required when rejecting: say what the researcher should change.",
+    )

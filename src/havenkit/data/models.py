@@ -180,3 +180,66 @@ class IngressUpload(models.Model):
     def uploader_id(self) -> int:
         """Who brought the file in: the one person who may not approve it."""
         return self.uploaded_by_id
+
+
+class ImportKind(models.TextChoices):
+    """What a researcher may bring into a project through the airlock."""
+
+    CODE = "code", "Code file"
+    REFERENCE_TABLE = "reference_table", "Reference table"
+
+
+class ImportState(models.TextChoices):
+    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class ProjectImport(models.Model):
+    """A code file or reference table a project member brings in through the airlock.
+
+    It waits outside the project until a data steward or approver who is not the uploader
+    approves it; only then is it placed in the workspace (code) or beside the extract
+    (reference table). A rejected import's file is deleted; the record and reason stay.
+    """
+
+    project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(max_length=100)
+    purpose = models.TextField(help_text="Why the project needs this file, for the reviewer.")
+    state = models.CharField(
+        max_length=20, choices=ImportState.choices, default=ImportState.AWAITING_REVIEW
+    )
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # For a reference table: rows, columns with types, and the columns that look like CHI.
+    report = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    # Where an approved import went: the code version it became, or the reference table path.
+    code_version = models.ForeignKey(
+        "workspaces.CodeVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delivered_as = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.file_name} for project {self.project_id}"
+
+    @property
+    def uploader_id(self) -> int:
+        """Who brought the file in: the one person who may not approve it."""
+        return self.uploaded_by_id
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == ImportKind.CODE

@@ -34,6 +34,15 @@ def project_extracts_folder(project: Any) -> Path:
     return Path(settings.HAVENKIT_HOME) / "extracts" / f"project-{project.pk}"
 
 
+def reference_directory(project: Any) -> Path:
+    """Where the project's approved reference tables are kept, beside its extracts.
+
+    Inside the extracts folder, so closing the project deletes them and records them in the
+    same deletion record as the extracts.
+    """
+    return project_extracts_folder(project) / "reference"
+
+
 def project_extract_files(project: Any) -> list[dict[str, Any]]:
     """Every extract file of the project with its size and SHA-256, for a deletion record."""
     folder = project_extracts_folder(project)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from havenkit.data import extract_views, views
+from havenkit.data import extract_views, import_views, views
 
 app_name = "data"
 
@@ -12,6 +12,17 @@ urlpatterns = [
     path("ingress/<int:upload_id>/", views.ingress_upload, name="ingress_upload"),
     path("ingress/<int:upload_id>/problems.csv", views.ingress_problems, name="ingress_problems"),
     path("ingress/<int:upload_id>/review/", views.ingress_review, name="ingress_review"),
+    path(
+        "projects/<int:project_id>/imports/",
+        import_views.project_imports,
+        name="project_imports",
+    ),
+    path("imports/<int:import_id>/", import_views.project_import, name="project_import"),
+    path(
+        "imports/<int:import_id>/review/",
+        import_views.review_project_import,
+        name="review_project_import",
+    ),
     path(
         "versions/<int:version_id>/withdraw/",
         views.withdraw_dataset_version,

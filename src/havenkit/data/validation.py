@@ -151,7 +151,7 @@ def file_format(filename: str) -> str | None:
 # ---- Reading: each reader yields (batch of raw columns, rows before it) -----------------
 
 
-def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
+def first_bad_utf8(path: Path) -> tuple[int, int] | None:
     """(row, byte offset) of the first byte that is not UTF-8, reading 1 MiB at a time."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = newlines = 0
@@ -171,7 +171,7 @@ def _first_bad_utf8(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _ragged_rows(path: Path, expected: int) -> list[tuple[int, int]]:
+def ragged_rows(path: Path, expected: int) -> list[tuple[int, int]]:
     """(row, fields) of each record whose field count differs from the header's.
 
     Only run once the fast reader has found such a record: it is the slow, exact pass.
@@ -184,7 +184,7 @@ def _ragged_rows(path: Path, expected: int) -> list[tuple[int, int]]:
         ]
 
 
-def _csv_header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), None)
     if not header:
@@ -193,7 +193,7 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _read_csv(path: Path, report: ValidationReport) -> Iterator[pa.RecordBatch]:
-    bad_byte = _first_bad_utf8(path)
+    bad_byte = first_bad_utf8(path)
     if bad_byte is not None:
         line, offset = bad_byte
         where = "the header" if line == 0 else f"row {line}"
@@ -202,7 +202,7 @@ def _read_csv(path: Path, report: ValidationReport) -> Iterator[pa.RecordBatch]:
             "CSV UTF-8 and upload it again.",
             line or None,
         )
-    header = _csv_header(path)
+    header = csv_header(path)
     skipped = []
 
     def skip(row: pacsv.InvalidRow) -> str:
@@ -222,7 +222,7 @@ def _read_csv(path: Path, report: ValidationReport) -> Iterator[pa.RecordBatch]:
     yield from reader
     if skipped:
         report.ragged = [
-            (row, fields, len(header)) for row, fields in _ragged_rows(path, len(header))
+            (row, fields, len(header)) for row, fields in ragged_rows(path, len(header))
         ]
 
 
@@ -241,7 +241,10 @@ def _read_parquet(path: Path, report: ValidationReport) -> Iterator[pa.RecordBat
         ) from None
 
 
-def _statistical_reader(read_function_name: str) -> Callable:
+def _statistical_reader(read_function_name: str, kind: str) -> Callable:
+    """A reader of one statistical package's files through pyreadstat; ``kind`` names the
+    format in messages, such as "SAS .sas7bdat"."""
+
     def read(path: Path, report: ValidationReport) -> Iterator[pa.RecordBatch]:
         import pyreadstat
 
@@ -252,8 +255,11 @@ def _statistical_reader(read_function_name: str) -> Callable:
             ):
                 yield pa.RecordBatch.from_pandas(frame, preserve_index=False)
         except pyreadstat.ReadstatError as error:
+            where = f" after row {report.rows:,}" if report.rows else ""
             raise UnreadableFile(
-                f"This is not a readable file of its kind (bad header or damaged): {error}"
+                f"This is not a readable {kind} file: it is damaged or truncated{where} "
+                f"({error}). Export it again from the program that made it and upload it again.",
+                report.rows + 1 if report.rows else None,
             ) from None
 
     return read
@@ -262,9 +268,9 @@ def _statistical_reader(read_function_name: str) -> Callable:
 READERS = {
     "csv": _read_csv,
     "parquet": _read_parquet,
-    "dta": _statistical_reader("read_dta"),
-    "sav": _statistical_reader("read_sav"),
-    "sas7bdat": _statistical_reader("read_sas7bdat"),
+    "dta": _statistical_reader("read_dta", "Stata .dta"),
+    "sav": _statistical_reader("read_sav", "SPSS .sav"),
+    "sas7bdat": _statistical_reader("read_sas7bdat", "SAS .sas7bdat"),
 }
 
 

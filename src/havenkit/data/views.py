@@ -15,7 +15,13 @@ from havenkit.data.forms import (
     IngressUploadForm,
     WithdrawalForm,
 )
-from havenkit.data.models import DatasetVersion, IngressState, IngressUpload
+from havenkit.data.models import (
+    DatasetVersion,
+    ImportState,
+    IngressState,
+    IngressUpload,
+    ProjectImport,
+)
 
 
 def _upload(upload_id: int) -> IngressUpload:
@@ -27,12 +33,19 @@ def _upload(upload_id: int) -> IngressUpload:
 def ingress_list(request: HttpRequest) -> HttpResponse:
     permissions.check(request.user, "view_ingress")
     uploads = IngressUpload.objects.select_related("uploaded_by")[:200]
+    project_imports = ProjectImport.objects.select_related("project", "uploaded_by")[:200]
     return render(
         request,
         "data/ingress_list.html",
         {
             "awaiting": [u for u in uploads if u.state == IngressState.AWAITING_REVIEW],
             "others": [u for u in uploads if u.state != IngressState.AWAITING_REVIEW],
+            "imports_awaiting": [
+                i for i in project_imports if i.state == ImportState.AWAITING_REVIEW
+            ],
+            "imports_others": [
+                i for i in project_imports if i.state != ImportState.AWAITING_REVIEW
+            ],
         },
     )
 
