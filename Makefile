@@ -14,6 +14,7 @@ install: install-system $(BIN)/.installed node_modules/.installed
 install-system:
 	@missing=""; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	/sbin/ldconfig -p | grep -q 'libseccomp\.so\.2' || missing="$$missing libseccomp2"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	command -v Rscript >/dev/null || missing="$$missing r-base-core"; \
 	[ -d /usr/lib/R/site-library/data.table ] || missing="$$missing r-cran-data.table"; \

@@ -194,6 +194,8 @@ JOB_USER = os.environ.get("HAVENKIT_JOB_USER", "nobody")
 # "local" runs jobs on this machine; "slurm" submits them to a Slurm cluster with sbatch.
 EXECUTOR = os.environ.get("HAVENKIT_EXECUTOR", "local")
 SLURM_PARTITION = os.environ.get("HAVENKIT_SLURM_PARTITION", "")
+# How many jobs a worker keeps submitted to Slurm at once; the cluster decides how many run.
+SLURM_MAX_SUBMITTED = int(os.environ.get("HAVENKIT_SLURM_MAX_SUBMITTED", "64"))
 
 LOGGING = {
     "version": 1,

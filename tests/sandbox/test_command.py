@@ -129,3 +129,13 @@ def test_r_runs_with_rscript_when_installed(tmp_path):
 def test_unknown_languages_are_refused():
     with pytest.raises(LanguageUnavailable, match=r"must end in one of \.R, \.py"):
         command_for("notes.txt")
+
+
+@pytest.mark.parametrize("as_root", [True, False])
+def test_the_seccomp_filter_is_loaded_by_the_inner_bwrap_only(tmp_path, as_root):
+    argv = bubblewrap_command(_spec(tmp_path), as_root=as_root, seccomp_fd=7)
+    outer, between, inner = _layers(argv)
+    assert "--seccomp" not in outer + between
+    flag = inner.index("--seccomp")
+    assert inner[flag + 1] == "7"
+    assert flag < inner.index("--")

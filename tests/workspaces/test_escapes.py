@@ -112,7 +112,9 @@ def test_cannot_connect_to_the_portal_or_any_address(project, researcher):
                     found[str(address)] = "connected"
                 except OSError as error:
                     found[str(address)] = type(error).__name__
-            found["interfaces"] = [name for _index, name in socket.if_nameindex()]
+            # (From /proc: the seccomp filter refuses the netlink socket if_nameindex uses.)
+            devices = open("/proc/net/dev").read().splitlines()[2:]
+            found["interfaces"] = [line.split(":")[0].strip() for line in devices]
             report(found)
             """,
         )

@@ -5,16 +5,20 @@ import os
 import shutil
 import socket
 import stat
+from datetime import timedelta
 from textwrap import dedent
 
 import pytest
 from django.core.management import call_command
 
 from havenkit.core.models import AuditEvent
+from havenkit.core.roles import Role
 from havenkit.data import services as data
+from havenkit.data.models import IngressState
 from havenkit.workspaces import services
 from havenkit.workspaces.models import Job, JobState
 from havenkit.workspaces.worker import ABANDONED_REASON, claim_next_job
+from tests.data.test_sweep import left_behind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sandbox]
 # Tests of how a job runs and ends hold on this machine and through Slurm alike.
@@ -262,3 +266,16 @@ def test_a_job_of_a_live_worker_is_left_alone(project, researcher):
     _run_worker()
     job.refresh_from_db()
     assert job.state == JobState.RUNNING
+
+
+def test_a_starting_worker_sweeps_uploads_a_stopped_process_left_half_done(make_person):
+    steward = make_person(Role.DATA_STEWARD)
+    stale = left_behind(steward, IngressState.RECEIVING, timedelta(hours=7), {"upload.csv": b"a"})
+    recent = left_behind(steward, IngressState.RECEIVING, timedelta(minutes=5), {})
+    _run_worker()
+    stale.refresh_from_db()
+    recent.refresh_from_db()
+    assert stale.state == IngressState.FAILED
+    assert recent.state == IngressState.RECEIVING
+    event = AuditEvent.objects.get(action="ingress.swept")
+    assert event.object_id == str(stale.pk)

@@ -22,7 +22,7 @@ from havenkit.sandbox.runner import (
     folder_size,
     run_sandboxed,
 )
-from havenkit.sandbox.slurm import SlurmJobLost, SlurmUnavailable, run_on_slurm
+from havenkit.sandbox.slurm import SlurmJobLost, SlurmJobs, SlurmUnavailable, run_on_slurm
 
 __all__ = [
     "CODE_MOUNT",
@@ -36,6 +36,7 @@ __all__ = [
     "SandboxSpec",
     "SandboxUnavailable",
     "SlurmJobLost",
+    "SlurmJobs",
     "SlurmUnavailable",
     "bubblewrap_command",
     "command_for",

@@ -2,7 +2,8 @@
 
 Every security-relevant flag is set in this module, in :func:`bubblewrap_command` and the
 three helpers it assembles (environment, file system, the job account's inner layer), each
-with the reason it is there, so a reviewer reads the whole sandbox in one place.
+with the reason it is there, so a reviewer reads the whole sandbox in one place. The system
+calls a job may not make are listed, each with its reason, in :mod:`havenkit.sandbox.seccomp`.
 """
 
 import os
@@ -158,14 +159,19 @@ def _filesystem(spec: SandboxSpec) -> list[str]:
     return argv
 
 
-def _job_account_layer(spec: SandboxSpec) -> list[str]:
+def _job_account_layer(spec: SandboxSpec, seccomp_fd: int | None) -> list[str]:
     """The inner sandbox that runs the job's command as the unprivileged job account.
 
     It keeps every mount the outer sandbox made and adds a user namespace in which the job is
     uid 65534, mapped to the job account on the host (bwrap maps it to the uid it runs as).
     """
+    # The system calls a job never needs fail with EPERM (see havenkit.sandbox.seccomp).
+    # This bwrap loads the filter last, after its own mounts, just before the job's command;
+    # the outer one could not, because this one still needs those calls to set up.
+    seccomp = ["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []
     return [
         BWRAP,
+        *seccomp,
         "--unshare-user",
         # Forbid the job from making a nested user namespace, where it could pretend to be root.
         "--disable-userns",
@@ -196,7 +202,9 @@ def _job_account_layer(spec: SandboxSpec) -> list[str]:
     ]
 
 
-def bubblewrap_command(spec: SandboxSpec, as_root: bool | None = None) -> list[str]:
+def bubblewrap_command(
+    spec: SandboxSpec, as_root: bool | None = None, seccomp_fd: int | None = None
+) -> list[str]:
     """The full argv that runs ``spec.command`` with nothing but what the job needs.
 
     Two bwraps, one inside the other. The outer one builds the job's view of the files from
@@ -204,6 +212,8 @@ def bubblewrap_command(spec: SandboxSpec, as_root: bool | None = None) -> list[s
     even look into folders such as ``/root`` (0700) where the interpreter may live. The inner
     one runs as the unprivileged job account, so the job's processes are never root on the
     host. ``as_root`` says whether havenkit runs as root (default: ask the kernel).
+    ``seccomp_fd`` is an open descriptor of :func:`havenkit.sandbox.seccomp.filter_fd`, passed
+    down to the inner bwrap; the runner always gives one.
     """
     if as_root is None:
         as_root = os.geteuid() == 0
@@ -254,4 +264,4 @@ def bubblewrap_command(spec: SandboxSpec, as_root: bool | None = None) -> list[s
             "ALL",
             "--",
         ]
-    return argv + _job_account_layer(spec)
+    return argv + _job_account_layer(spec, seccomp_fd)

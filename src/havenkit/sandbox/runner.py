@@ -24,6 +24,7 @@ from typing import Literal
 
 from havenkit.sandbox.cgroups import JobCgroup
 from havenkit.sandbox.command import SandboxSpec, bubblewrap_command
+from havenkit.sandbox.seccomp import filter_fd
 
 LimitHit = Literal["wall_time", "cpu_time", "memory", "processes", "output_size"]
 
@@ -77,7 +78,7 @@ def folder_size(folder: Path) -> int:
     return total
 
 
-def _with_rlimits(spec: SandboxSpec, cgroup: JobCgroup | None) -> list[str]:
+def _with_rlimits(spec: SandboxSpec, cgroup: JobCgroup | None, seccomp_fd: int) -> list[str]:
     """bwrap's argv behind ``prlimit``, which sets the per-process limits and execs bwrap.
 
     The limits are set in the very process that becomes bwrap, before it starts anything, and
@@ -94,7 +95,7 @@ def _with_rlimits(spec: SandboxSpec, cgroup: JobCgroup | None) -> list[str]:
     ]
     if cgroup is None or not cgroup.limits_memory:
         argv.append(f"--as={limits.memory_bytes}")
-    return [*argv, "--", *bubblewrap_command(spec)]
+    return [*argv, "--", *bubblewrap_command(spec, seccomp_fd=seccomp_fd)]
 
 
 def _kill(process: subprocess.Popen, cgroup: JobCgroup | None) -> None:
@@ -142,15 +143,18 @@ def run_sandboxed(
     started = time.monotonic()
     try:
         starting = cgroup.starting_job() if cgroup else contextlib.nullcontext()
-        with log_path.open("ab") as log, starting:
+        seccomp_fd = filter_fd()
+        with log_path.open("ab") as log, starting, os.fdopen(seccomp_fd, "rb"):
             # No pre-exec hook, so Python starts bwrap with vfork rather than copying the worker.
             process = subprocess.Popen(
-                _with_rlimits(spec, cgroup),
+                _with_rlimits(spec, cgroup, seccomp_fd),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={"PATH": _HOST_PATH},
                 start_new_session=True,
+                # The seccomp filter travels down to the inner bwrap, which reads it.
+                pass_fds=(seccomp_fd,),
             )
         if on_start is not None:
             on_start(process.pid)

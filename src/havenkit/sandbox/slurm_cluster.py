@@ -57,6 +57,13 @@ def slurm_conf(folder: Path) -> str:
         "MpiDefault": "none",
         "ReturnToService": 2,
         "SchedulerType": "sched/backfill",
+        # Short jobs: try to start a batch job the moment it is submitted, rather than after
+        # up to three seconds of gathering submissions (the default, for clusters taking
+        # thousands of jobs a minute). slurmctld still looks at its queue at most once a second.
+        "SchedulerParameters": "batch_sched_delay=0",
+        # A job's record is kept for five minutes after it ends (the default, said here because
+        # the worker relies on it): long enough for ``squeue --states=all`` to report the end.
+        "MinJobAge": 300,
     }
     lines = [f"{key}={value}" for key, value in settings.items()]
     lines += [

@@ -98,6 +98,9 @@ class Job(models.Model):
     # "host:pid" of the worker running the job, so a restarted worker can tell its own
     # abandoned jobs from those another live worker is still running.
     worker_name = models.CharField(max_length=200, blank=True)
+    # The job's id on the haven's Slurm cluster (HAVENKIT_EXECUTOR=slurm), once it was submitted:
+    # what an administrator looks for in squeue, and what havenkit cancels.
+    slurm_job_id = models.CharField(max_length=40, blank=True, null=True)
 
     class Meta:
         ordering = ["-id"]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from havenkit.core import permissions
+from havenkit.data import imports
 from havenkit.data import services as data
 from havenkit.projects.models import Project
 from havenkit.workspaces import highlighting, services
@@ -92,6 +93,7 @@ def code_file(request: HttpRequest, project_id: int, code_file_id: int) -> HttpR
         "project": project,
         "code_file": code,
         "latest": latest,
+        "latest_import": imports.import_of(latest),
         "highlighted_code": highlighting.highlighted(code.name, latest.content) if latest else "",
         "versions": code.versions.select_related("author").order_by("-number"),
         "form": form,

@@ -5,7 +5,6 @@ resumes from it. All database work happens in the worker's main thread; each job
 runs in a thread of its own that touches only files.
 """
 
-import functools
 import logging
 import os
 import pwd
@@ -26,13 +25,14 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from havenkit.core import audit
+from havenkit.data import airlock
 from havenkit.sandbox import (
     LanguageUnavailable,
     Limits,
     SandboxResult,
     SandboxSpec,
+    SlurmJobs,
     command_for,
-    run_on_slurm,
     run_sandboxed,
 )
 from havenkit.sandbox.slurm import cancel_abandoned
@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 ABANDONED_REASON = "The worker stopped while this job was running; run it again."
 
 
+# How many jobs a worker keeps submitted to Slurm at once (``HAVENKIT_SLURM_MAX_SUBMITTED``):
+# the cluster, not the worker, decides how many of them run.
 def job_limits() -> Limits:
     """The sandbox limits for every job, from settings (``HAVENKIT_JOB_*`` in the environment)."""
     return Limits(
@@ -59,16 +61,25 @@ def sandbox_executor() -> Callable[..., SandboxResult]:
     """How jobs run (``HAVENKIT_EXECUTOR``): here, or on the haven's Slurm cluster.
 
     Both take a spec, a log path and a cancel check, and end with the same result, so the
-    worker records jobs the same way whichever runs them.
+    worker records jobs the same way whichever runs them. One :class:`SlurmJobs` follows all
+    of a worker's jobs on Slurm together.
     """
     executor = settings.EXECUTOR
     if executor == "local":
         return run_sandboxed
     if executor == "slurm":
-        return functools.partial(run_on_slurm, partition=settings.SLURM_PARTITION)
+        return SlurmJobs(partition=settings.SLURM_PARTITION).run
     raise ImproperlyConfigured(
         f"HAVENKIT_EXECUTOR is {executor!r}; it must be 'local' (this machine) or 'slurm'."
     )
+
+
+def default_concurrency() -> int:
+    """How many jobs a worker has at once: run here (``HAVENKIT_WORKER_CONCURRENCY``), or
+    submitted to Slurm (``HAVENKIT_SLURM_MAX_SUBMITTED``), where each waits on the cluster."""
+    if settings.EXECUTOR == "slurm":
+        return settings.SLURM_MAX_SUBMITTED
+    return settings.WORKER_CONCURRENCY
 
 
 def job_account() -> tuple[int, int]:
@@ -152,14 +163,15 @@ def recover_abandoned_jobs() -> list[Job]:
     """Mark jobs whose worker died as failed; their half-written outputs are not recorded.
 
     A local job died with its worker (``--die-with-parent``); a job on Slurm did not, so it is
-    cancelled there first.
+    cancelled there first rather than followed again: its outputs would be written with nobody
+    watching its limits or its cancel requests in the meantime.
     """
     recovered = []
     for job in Job.objects.filter(state=JobState.RUNNING):
         if not _is_abandoned(job):
             continue
         if settings.EXECUTOR == "slurm":
-            cancel_abandoned(services.log_path(job))
+            cancel_abandoned(services.log_path(job), job.slurm_job_id or "")
         with transaction.atomic():
             updated = Job.objects.filter(
                 pk=job.pk, state=JobState.RUNNING, worker_name=job.worker_name
@@ -172,10 +184,20 @@ def recover_abandoned_jobs() -> list[Job]:
                 "job.finished",
                 obj=job,
                 project=job.project_id,
-                details={"state": JobState.FAILED, "reason": "worker stopped", "exit_code": None},
+                details={
+                    "state": JobState.FAILED,
+                    "reason": "worker stopped",
+                    "exit_code": None,
+                    **_slurm_details(job),
+                },
             )
         recovered.append(job)
     return recovered
+
+
+def _slurm_details(job: Job) -> dict[str, str]:
+    """The job's Slurm id for its audit events, when it ran on Slurm."""
+    return {"slurm_job_id": job.slurm_job_id} if job.slurm_job_id else {}
 
 
 def claim_next_job(worker_name: str) -> Job | None:
@@ -290,6 +312,7 @@ def finish_job(job: Job, ending: Ending, worker_name: str) -> bool:
                 "state": ending.state,
                 "exit_code": ending.exit_code,
                 "limit_hit": ending.limit_hit or None,
+                **_slurm_details(job),
             },
         )
     return True
@@ -299,13 +322,22 @@ def finish_job(job: Job, ending: Ending, worker_name: str) -> bool:
 class _RunningJob:
     job: Job
     cancel: threading.Event
+    # Set by the job's thread once Slurm accepted it; the main thread records it on the row.
+    slurm_job_id: str | None = None
+
+    def submitted(self, slurm_job_id: str) -> None:
+        self.slurm_job_id = slurm_job_id
 
 
 class Worker:
-    """Runs up to ``concurrency`` jobs at once, polling the queue every ``poll_interval``."""
+    """Runs up to ``concurrency`` jobs at once, polling the queue every ``poll_interval``.
 
-    def __init__(self, concurrency: int, poll_interval: float) -> None:
-        self.concurrency = max(1, concurrency)
+    ``concurrency`` defaults to :func:`default_concurrency`, which depends on the executor.
+    """
+
+    def __init__(self, poll_interval: float, concurrency: int | None = None) -> None:
+        self.concurrency = max(1, concurrency or default_concurrency())
+        self.on_slurm = settings.EXECUTOR == "slurm"
         self.poll_interval = poll_interval
         self.name = this_worker_name()
         self.limits = job_limits()
@@ -316,6 +348,10 @@ class Worker:
         """Work until interrupted, or with ``once`` until the queue is empty; return jobs run."""
         for job in recover_abandoned_jobs():
             logger.warning("Job %s was left running by a stopped worker; marked failed.", job.pk)
+        # A worker (re)starts when the haven's machine does, which is also when an upload
+        # interrupted by the restart is left half-received: the data app fails and audits it.
+        for upload in airlock.sweep_stale_uploads():
+            logger.warning("Upload %s was left unfinished by a stopped process; swept.", upload.pk)
         finished = 0
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="havenkit-job") as pool:
             try:
@@ -329,6 +365,7 @@ class Worker:
                     done, _ = wait(
                         self.running, timeout=self.poll_interval, return_when=FIRST_COMPLETED
                     )
+                    self._record_slurm_job_ids()
                     finished += self._finish(done)
                     self._pass_on_cancellations()
             except KeyboardInterrupt:
@@ -342,11 +379,24 @@ class Worker:
             except (LanguageUnavailable, services.ExtractUnavailable, OSError) as error:
                 finish_job(job, Ending(JobState.FAILED, failure_reason=str(error)), self.name)
                 continue
-            cancel = threading.Event()
+            running = _RunningJob(job, threading.Event())
+            hooks = {"on_submit": running.submitted} if self.on_slurm else {}
             future = pool.submit(
-                self.execute, spec, services.log_path(job), should_cancel=cancel.is_set
+                self.execute,
+                spec,
+                services.log_path(job),
+                should_cancel=running.cancel.is_set,
+                **hooks,
             )
-            self.running[future] = _RunningJob(job, cancel)
+            self.running[future] = running
+
+    def _record_slurm_job_ids(self) -> None:
+        """Write each newly submitted job's Slurm id to its row, for cancelling and recovery."""
+        for running in self.running.values():
+            slurm_job_id = running.slurm_job_id
+            if slurm_job_id is not None and running.job.slurm_job_id != slurm_job_id:
+                running.job.slurm_job_id = slurm_job_id
+                Job.objects.filter(pk=running.job.pk).update(slurm_job_id=slurm_job_id)
 
     def _finish(self, done: set[Future[SandboxResult]]) -> int:
         for future in done:
@@ -370,6 +420,7 @@ class Worker:
         for running in self.running.values():
             running.cancel.set()
         wait(self.running)
+        self._record_slurm_job_ids()
         for running in self.running.values():
             finish_job(
                 running.job, Ending(JobState.FAILED, failure_reason=ABANDONED_REASON), self.name

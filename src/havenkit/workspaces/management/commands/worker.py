@@ -4,13 +4,12 @@ Examples::
 
     havenkit worker                    # run jobs as they are queued, until Ctrl-C or SIGTERM
     havenkit worker --once             # run every queued job, then exit (cron, tests)
-    havenkit worker --concurrency 4    # up to four jobs at once
+    havenkit worker --concurrency 4    # up to four jobs at once (on Slurm: submitted at once)
 """
 
 from argparse import ArgumentParser
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from havenkit.workspaces.worker import Worker, stop_on_sigterm
@@ -25,7 +24,10 @@ class Command(BaseCommand):
             "--concurrency",
             type=int,
             default=None,
-            help="Jobs to run at once (default: the WORKER_CONCURRENCY setting).",
+            help=(
+                "Jobs to run at once (default: HAVENKIT_WORKER_CONCURRENCY), or with "
+                "HAVENKIT_EXECUTOR=slurm to keep submitted (default: HAVENKIT_SLURM_MAX_SUBMITTED)."
+            ),
         )
         parser.add_argument(
             "--poll-interval",
@@ -35,10 +37,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        concurrency = options["concurrency"] or settings.WORKER_CONCURRENCY
         if not options["once"]:
             stop_on_sigterm()
-        worker = Worker(concurrency=concurrency, poll_interval=options["poll_interval"])
+        worker = Worker(poll_interval=options["poll_interval"], concurrency=options["concurrency"])
         self.stdout.write(f"Worker {worker.name} running up to {worker.concurrency} jobs at once.")
         finished = worker.run(once=options["once"])
         self.stdout.write(f"Worker {worker.name} stopped after {finished} job(s).")
