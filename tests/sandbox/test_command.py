@@ -99,6 +99,7 @@ def test_the_environment_is_short_and_scrubbed(tmp_path):
         "LANG",
         "PYTHONDONTWRITEBYTECODE",
         "HAVENKIT_EXTRACT",
+        "HAVENKIT_REFERENCE",
         "HAVENKIT_OUTPUTS",
         "MPLCONFIGDIR",
     }

@@ -16,6 +16,7 @@ import havenkit
 # Where the job finds its inputs and writes its results, inside the sandbox.
 CODE_MOUNT = "/code"
 DATA_MOUNT = "/data"
+REFERENCE_MOUNT = "/reference"
 OUTPUTS_MOUNT = "/outputs"
 # The sandbox's own tmpfs, private to the job and gone when it ends (not the host's /tmp).
 SCRATCH_MOUNT = "/tmp"  # noqa: S108
@@ -80,6 +81,8 @@ class SandboxSpec:
     # (a dedicated account such as ``havenkit-job``, or nobody); it is given ``outputs_dir``.
     job_uid: int = NOBODY_ID
     job_gid: int = NOBODY_ID
+    # The project's reference tables approved through the airlock (code lists, lookups), if any.
+    reference_dir: Path | None = None
 
 
 def _system_binds(paths: tuple[Path, ...]) -> list[str]:
@@ -117,6 +120,7 @@ def _environment() -> list[str]:
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "HAVENKIT_EXTRACT": DATA_MOUNT,
+        "HAVENKIT_REFERENCE": REFERENCE_MOUNT,
         "HAVENKIT_OUTPUTS": OUTPUTS_MOUNT,
         "MPLCONFIGDIR": f"{SCRATCH_MOUNT}/matplotlib",
     }
@@ -143,6 +147,9 @@ def _filesystem(spec: SandboxSpec) -> list[str]:
     if spec.extract_dir is not None:
         # The project's extract, read-only: a job can never change the data it analyses.
         argv += ["--ro-bind", str(spec.extract_dir), DATA_MOUNT]
+    if spec.reference_dir is not None:
+        # Reference tables a reviewer approved into the project, read-only like the extract.
+        argv += ["--ro-bind", str(spec.reference_dir), REFERENCE_MOUNT]
     argv += [
         # The code, read-only, so the code that ran is the code that was recorded.
         "--ro-bind",

@@ -55,7 +55,7 @@ class SlurmJobLost(Exception):
 
 def spec_to_json(spec: SandboxSpec) -> str:
     fields = asdict(spec)
-    for name in ("code_dir", "outputs_dir", "extract_dir"):
+    for name in ("code_dir", "outputs_dir", "extract_dir", "reference_dir"):
         fields[name] = str(fields[name]) if fields[name] is not None else None
     fields["system_paths"] = [str(path) for path in spec.system_paths]
     return json.dumps(fields)
@@ -72,6 +72,7 @@ def spec_from_json(text: str) -> SandboxSpec:
         system_paths=tuple(Path(path) for path in fields["system_paths"]),
         job_uid=fields["job_uid"],
         job_gid=fields["job_gid"],
+        reference_dir=Path(fields["reference_dir"]) if fields.get("reference_dir") else None,
     )
 
 

@@ -82,6 +82,15 @@ def data_directory(job: Job) -> Path | None:
     return data.extract_directory(job.extract)
 
 
+def reference_directory(job: Job) -> Path | None:
+    """The folder the job sees at ``/reference``: the project's approved reference tables.
+
+    The same for runs on real and on dummy data: a reference table holds no person's record.
+    """
+    folder = data.reference_directory(job.project)
+    return folder if folder.is_dir() else None
+
+
 @dataclass(frozen=True)
 class OutputFile:
     """A finished job's output file, with what a release request needs to show provenance."""

@@ -241,6 +241,7 @@ def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
         code_dir=code_dir,
         outputs_dir=outputs_dir,
         extract_dir=services.data_directory(job),
+        reference_dir=services.reference_directory(job),
         command=command,
         limits=limits,
         job_uid=uid,
