@@ -1,8 +1,6 @@
 """The haven's signed release record, and checking a package with it away from the haven."""
 
-import hashlib
 import json
-import zipfile
 from io import StringIO
 from pathlib import Path
 
@@ -18,9 +16,9 @@ from havenkit.outputs import services
 from havenkit.outputs.policies import ReleaseRequestError
 from tests.conftest import sign_in
 from tests.outputs.test_release_verify import (  # noqa: F401 (package is a fixture)
-    manifest_of,
     package,
     rewritten,
+    with_table_changed_to_match,
 )
 from tests.outputs.test_services import draft
 
@@ -110,24 +108,7 @@ def test_a_package_whose_manifest_was_edited_to_match_fails_against_the_record(
     record,
     public_key,
 ):
-    content = b"region,patients\nLothian,3\n"
-    manifest = manifest_of(package)
-    entry = next(f for f in manifest["files"] if f["name"] == "table.csv")
-    entry["size_bytes"] = len(content)
-    entry["sha256"] = hashlib.sha256(content).hexdigest()
-    with zipfile.ZipFile(package) as source:
-        crate = json.loads(source.read("ro-crate-metadata.json"))
-    for item in crate["@graph"]:
-        if item["@id"] == "outputs/table.csv":
-            item["sha256"] = entry["sha256"]
-    tampered = rewritten(
-        package,
-        {
-            "outputs/table.csv": content,
-            "manifest.json": json.dumps(manifest).encode(),
-            "ro-crate-metadata.json": json.dumps(crate).encode(),
-        },
-    )
+    tampered = with_table_changed_to_match(package)
     status, _out, err = run(
         "verify", str(tampered), "--record", str(record), "--public-key", str(public_key)
     )

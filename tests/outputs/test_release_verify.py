@@ -57,6 +57,32 @@ def manifest_of(path: Path) -> dict:
         return json.loads(package.read("manifest.json"))
 
 
+def with_table_changed_to_match(package: Path) -> Path:
+    """The package with table.csv changed and its manifest and RO-Crate edited to match.
+
+    Only a record kept apart from the package (the haven's database or a signed release record)
+    can tell such a package from the one released.
+    """
+    content = b"region,patients\nLothian,3\n"
+    manifest = manifest_of(package)
+    entry = next(f for f in manifest["files"] if f["name"] == "table.csv")
+    entry["size_bytes"] = len(content)
+    entry["sha256"] = hashlib.sha256(content).hexdigest()
+    with zipfile.ZipFile(package) as source:
+        crate = json.loads(source.read("ro-crate-metadata.json"))
+    for item in crate["@graph"]:
+        if item["@id"] == "outputs/table.csv":
+            item["sha256"] = entry["sha256"]
+    return rewritten(
+        package,
+        {
+            "outputs/table.csv": content,
+            "manifest.json": json.dumps(manifest).encode(),
+            "ro-crate-metadata.json": json.dumps(crate).encode(),
+        },
+    )
+
+
 def test_an_intact_package_verifies(package):
     status, out, _err = verify(package)
     assert status == 0
@@ -77,24 +103,7 @@ def test_a_missing_file_is_named(package):
 
 
 def test_a_manifest_edited_to_match_a_changed_file_fails_against_the_haven(package):
-    content = b"region,patients\nLothian,3\n"
-    manifest = manifest_of(package)
-    entry = next(f for f in manifest["files"] if f["name"] == "table.csv")
-    entry["size_bytes"] = len(content)
-    entry["sha256"] = hashlib.sha256(content).hexdigest()
-    with zipfile.ZipFile(package) as source:
-        crate = json.loads(source.read("ro-crate-metadata.json"))
-    for item in crate["@graph"]:
-        if item["@id"] == "outputs/table.csv":
-            item["sha256"] = entry["sha256"]
-    tampered = rewritten(
-        package,
-        {
-            "outputs/table.csv": content,
-            "manifest.json": json.dumps(manifest).encode(),
-            "ro-crate-metadata.json": json.dumps(crate).encode(),
-        },
-    )
+    tampered = with_table_changed_to_match(package)
     status, _out, err = verify(tampered)
     assert status == 1
     assert "table.csv is not the file the haven records as released" in err

@@ -13,11 +13,8 @@ signed before still verify with the old public key.
 """
 
 import base64
-import contextlib
 import hashlib
 import json
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+
+from havenkit.core.keyfiles import read_or_create_key
 
 ALGORITHM = "Ed25519"
 _KEY_BYTES = 32
@@ -38,33 +37,17 @@ def signing_key_path() -> Path:
     return Path(settings.HAVENKIT_HOME) / "keys" / "release-signing.key"
 
 
-def _create_key(path: Path) -> None:
-    """Write a new key beside ``path`` and link it into place, so no reader sees half a key."""
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(_KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        # link() fails when another process got there first; its key is then the key.
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-    finally:
-        draft.unlink()
-
-
 def _private_key(*, create: bool) -> Ed25519PrivateKey:
     path = signing_key_path()
-    if not path.exists():
-        if not create:
-            raise SignatureProblem(
-                f"this haven has no release-signing key ({path}); give the haven's public key "
-                "with --public-key FILE (the haven prints it with `havenkit release public-key`)"
-            )
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _create_key(path)
-    raw = path.read_bytes()
+    if create:
+        raw = read_or_create_key(path, _KEY_BYTES)
+    elif path.exists():
+        raw = path.read_bytes()
+    else:
+        raise SignatureProblem(
+            f"this haven has no release-signing key ({path}); give the haven's public key "
+            "with --public-key FILE (the haven prints it with `havenkit release public-key`)"
+        )
     if len(raw) != _KEY_BYTES:
         raise SignatureProblem(
             f"{path} holds {len(raw)} bytes, not {_KEY_BYTES}: restore it from the haven's key "
