@@ -2,6 +2,9 @@
 
 from pathlib import Path
 
+import pandas as pd
+
+from havenkit.sdc import Session
 from havenkit.sdc.differencing import (
     Comparison,
     band,
@@ -269,6 +272,106 @@ def test_columns_are_read_by_their_names(tmp_path):
     assert read.people.loc[0].to_dict() == {"cost": 10, "days": 10}
     assert read_count_table(table(tmp_path, "c.csv", "region,n\nLothian,10\n")) is not None
     assert read_count_table(table(tmp_path, "t2.csv", "region,n,mean_cost\nA,10,1.5\n")) is None
+
+
+# Tables havenkit.sdc writes with several header rows (a list of aggfuncs, several column
+# variables): pandas writes one header row per column level.
+
+PEOPLE = {"Lothian": 40, "Fife": 30}
+
+
+def records(people: dict[str, int]) -> pd.DataFrame:
+    """Records of ``people[region]`` people per region, each of either sex, with whole ages."""
+    rows = [
+        {"region": region, "sex": "FM"[person % 2], "age": 20 + person % 50, "cost": 100 + person}
+        for region, count in people.items()
+        for person in range(count)
+    ]
+    return pd.DataFrame(rows)
+
+
+def written(session: Session, folder: Path) -> Path:
+    """The one table of ``session``, as the CSV it wrote when finalised into ``folder``."""
+    [path] = session.finalise(folder).glob("*.csv")
+    return path
+
+
+def pivot_table(folder: Path, people: dict[str, int] = PEOPLE, **options: object) -> Path:
+    """A pivot_table of ``records(people)`` by region, as a finalised session wrote it."""
+    session = Session()
+    session.pivot_table(records(people), index="region", **options)
+    return written(session, folder)
+
+
+COUNTS_AND_MEANS = {"values": "cost", "aggfunc": ["count", "mean"]}
+
+
+def test_a_table_with_a_list_of_aggfuncs_is_read_under_flattened_names(tmp_path):
+    path = pivot_table(tmp_path / "out", **COUNTS_AND_MEANS)
+    assert path.read_text().splitlines()[:3] == [",count,mean", ",cost,cost", "region,,"]
+
+    read = read_table(path)
+
+    assert read.label_columns == ["region"]
+    assert list(read.counts.columns) == ["count cost"]
+    assert dict(read.kinds) == {"cost": "mean"}
+    assert dict(read.sum_columns) == {"cost": "mean cost"}
+    assert read.people["cost"].tolist() == [30, 40]
+    assert read.sums["cost"].tolist() == [sum(range(100, 130)), sum(range(100, 140))]
+
+
+def test_releasing_a_list_of_aggfuncs_over_fewer_people_is_differenced(tmp_path):
+    old = pivot_table(tmp_path / "old", **COUNTS_AND_MEANS)
+    new = pivot_table(tmp_path / "new", {"Lothian": 38, "Fife": 30}, **COUNTS_AND_MEANS)
+
+    findings = differencing_findings(new, {"costs of release request 1": old}, THRESHOLD)
+
+    assert [finding.cells for finding in findings] == [
+        (("Lothian", "count cost"),),
+        (("Lothian", "mean cost"),),
+    ]
+    assert "(Lothian, count cost) = 2" in findings[0].message
+    assert "(Lothian, mean cost) over 2 people" in findings[1].message
+
+
+def test_each_column_variable_and_margin_gets_its_own_count_and_mean(tmp_path):
+    path = pivot_table(tmp_path / "out", columns="sex", margins=True, **COUNTS_AND_MEANS)
+
+    read = read_table(path)
+
+    assert list(read.counts.columns) == ["count F", "count M", "count All"]
+    assert dict(read.sum_columns) == {"f": "mean F", "m": "mean M", "all": "mean All"}
+    assert read.row_labels() == ["Fife", "Lothian", "All"]
+    assert read.people.loc[2].tolist() == [35, 35, 70]
+
+
+def test_other_statistics_of_whole_numbers_are_not_counts(tmp_path):
+    path = pivot_table(tmp_path / "out", values="age", aggfunc=["count", "median", "max"])
+
+    read = read_table(path)
+
+    assert list(read.counts.columns) == ["count age"]
+    assert read.magnitude_columns == ("median age", "max age")
+
+
+def test_two_column_variables_of_counts_are_read_as_one_count_column_each(tmp_path):
+    data = records(PEOPLE).assign(band=lambda d: d.age.lt(40).map({True: "<40", False: "40+"}))
+    session = Session()
+    session.crosstab(data.region, [data.sex, data.band])
+
+    read = read_table(written(session, tmp_path / "out"))
+
+    assert read.label_columns == ["region"]
+    assert list(read.counts.columns) == ["F 40+", "F <40", "M 40+", "M <40"]
+    assert int(read.counts.sum().sum()) == 70
+
+
+def test_a_suppressed_row_below_one_header_row_is_data_not_a_header(tmp_path):
+    read = read_table(
+        table(tmp_path, "t.csv", "region,F,M\nLothian,30,40\nFife,,\nBorders,50,60\n")
+    )
+    assert read.row_labels() == ["Lothian", "Fife", "Borders"]
+    assert list(read.counts.columns) == ["F", "M"]
 
 
 # Findings.

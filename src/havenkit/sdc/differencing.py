@@ -13,7 +13,15 @@ and its name is not a magnitude name. It is a *mean* when a word of its name is 
 with the number of people behind each cell: the table's count column named "n", "count",
 "n_cost"..., else its only count column; for a released table without one, the count column
 of another released table over exactly the same rows (the counts released beside the means).
-A mean times its count is the cell's sum.
+A mean times its count is the cell's sum. A column whose name says it is another statistic
+("median", "min", "max", "std", "mode") is never a count, even when it holds whole numbers.
+
+A CSV with several header rows, as pandas writes a table whose columns have several levels
+(``havenkit.sdc``'s ``pivot_table`` or ``crosstab`` with a list of aggfuncs, or several column
+variables), is read with each column named by its header cells joined by a space: "count cost"
+and "mean cost" (a count, and a mean of cost with its count of people), "count F". It is known
+by its row of the label columns' names with every other cell blank, below header rows that
+label every column; a header row of numbers alone could be data, so it is read as data.
 
 **Lining up two tables.** They are compared on the label columns they share (same name); every
 other label column is summed over, leaving out its "Total"/"All"/"Overall" rows. A shared
@@ -56,16 +64,21 @@ column, column variables spread over count column names that differ between the 
 column "F","M" against a "patients" column), a variable renamed between the tables, numeric
 labels (a "year" column of numbers is read as counts), more than one re-banded variable
 crossing in the same pair, medians, minimums, maximums and standard deviations, a new means
-table without its own count column, and released means with no released count over the same
-rows. A group missing from one table is not compared (an omitted row is not read as zero).
+table without its own count column, released means with no released count over the same
+rows, and a column of means named by its variable alone (``pivot_table`` with the one aggfunc
+"mean" writes "cost"), which reads as neither a count nor a mean. A group missing from one
+table is not compared (an omitted row is not read as zero).
 """
 
+import io
 import math
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -79,6 +92,9 @@ OTHER_CATEGORY = re.compile(r"\s*(all\s+)?others?\b", re.IGNORECASE)
 _MEAN_WORDS = frozenset({"mean", "average", "avg"})
 _SUM_WORDS = frozenset({"sum", "total"})
 _COUNT_WORDS = frozenset({"n", "count"})
+_OTHER_STATISTIC_WORDS = frozenset({"median", "min", "minimum", "max", "maximum", "std", "mode"})
+# pandas writes one header row per column level; more levels than this are not a table we read.
+_HEADER_ROWS_AT_MOST = 8
 _BAND_PATTERNS: tuple[tuple[re.Pattern, Callable[..., tuple[float, float]]], ...] = (
     (re.compile(r"(\d+)\s*(?:-|\u2013|to)\s*(\d+)"), lambda low, high: (low, high + 1)),
     (
@@ -217,13 +233,69 @@ def _contributors(variable: str, counts: list[str]) -> str | None:
     return counts[0] if len(counts) == 1 else None
 
 
-def read_table(path: Path | str) -> Table | None:
-    """The file as a table of counts and magnitudes, or None (not a table, or not a CSV)."""
+_UNREADABLE = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError)
+
+
+def _header_layout(cells: pd.DataFrame) -> tuple[int, int] | None:
+    """(header rows, label columns) when ``cells`` is a CSV pandas wrote with several header rows.
+
+    Such a file has a header row per column level, each blank under all but the last label
+    column, then a row of the label columns' names with every other cell blank.
+    """
+    text = cells.head(_HEADER_ROWS_AT_MOST + 1).fillna("").apply(lambda column: column.str.strip())
+    blank = (text == "").to_numpy()
+    plain = blank | text.apply(pd.to_numeric, errors="coerce").notna().to_numpy()
+    # The row of names needs a row of data below it.
+    for depth in range(2, min(_HEADER_ROWS_AT_MOST, len(cells) - 2) + 1):
+        # A row of numbers alone could be data, so it ends the header rows.
+        if plain[depth - 1, 1:].all():
+            return None
+        filled = ~blank[depth]
+        labels = int(filled.argmin())
+        if (
+            labels > 0
+            and not filled[labels:].any()
+            and not blank[:depth, labels:].any()
+            and not plain[:depth, labels:].all(axis=1).any()
+            and blank[:depth, : labels - 1].all()
+        ):
+            return depth, labels
+    return None
+
+
+def _cells(source: Path | str | TextIO) -> pd.DataFrame | None:
+    """The CSV's cells as text under one name per column, or None when they have none."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
+        # Read once, parsed twice: the second parse only when the file has one header row.
+        text = (
+            Path(source).read_text(encoding="utf-8")
+            if isinstance(source, str | os.PathLike)
+            else source.read()
+        )
+        cells = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
+        layout = _header_layout(cells)
+        if layout is None:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            frame.columns = [str(column) for column in frame.columns]
+            return frame
+    except _UNREADABLE:
         return None
-    frame.columns = [str(column) for column in frame.columns]
+    depth, labels = layout
+    names = [cells.iat[depth, column].strip() for column in range(labels)]
+    names += [
+        " ".join(cells.iloc[:depth, column].str.strip()) for column in range(labels, cells.shape[1])
+    ]
+    if len(set(names)) < len(names):
+        return None
+    return cells.iloc[depth + 1 :].set_axis(names, axis=1).reset_index(drop=True)
+
+
+def read_table(path: Path | str | TextIO) -> Table | None:
+    """The file (a path or an open text file) as a table of counts and magnitudes, or None (not
+    a table, or not a CSV)."""
+    frame = _cells(path)
+    if frame is None:
+        return None
     numbers = frame.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
     blank = frame.apply(lambda column: column.str.strip() == "")
     numeric = [
@@ -237,7 +309,13 @@ def read_table(path: Path | str) -> Table | None:
     values = numbers[numeric]
     whole = ((values >= 0) & (values % 1 == 0) | values.isna()).all()
     kinds = {column: _magnitude(column) for column in numeric}
-    counts = [column for column in numeric if whole[column] and kinds[column] is None]
+    counts = [
+        column
+        for column in numeric
+        if whole[column]
+        and kinds[column] is None
+        and not set(_words(column)) & _OTHER_STATISTIC_WORDS
+    ]
     sum_columns = {kind[1]: column for column, kind in kinds.items() if kind}
     magnitudes = pd.DataFrame(
         {v: values[column] for v, column in sum_columns.items()}, index=frame.index
