@@ -277,3 +277,16 @@ def test_a_reference_table_preview_shows_types_and_first_rows(haven, steward):
     assert "The first 3 rows" in page
     assert "Circulatory" in page
     assert "Columns and their types" in page
+
+
+def test_rejecting_without_a_reason_asks_for_one_in_the_imports_words(haven, steward):
+    project_import = _bring_in(haven, "model.py", CODE.encode())
+    response = sign_in(Client(), steward).post(
+        reverse("data:review_project_import", args=[project_import.pk]),
+        {"decision": "reject", "comment": " "},
+    )
+    page = response.content.decode()
+    assert "Say why the import is rejected, so the researcher can act on it." in page
+    assert "upload is rejected" not in page
+    assert "say what the researcher should change" in page
+    assert ProjectImport.objects.get().state == ImportState.AWAITING_REVIEW

@@ -1,6 +1,9 @@
-"""Uploads a killed process left receiving or validating are swept: failed, files deleted."""
+"""Uploads a killed process left receiving or validating are swept: failed, files deleted; so
+are the folders a killed researcher's import was being received into."""
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -8,7 +11,7 @@ from django.utils import timezone
 
 from havenkit.core.models import AuditEvent
 from havenkit.core.roles import Role
-from havenkit.data import airlock
+from havenkit.data import airlock, imports
 from havenkit.data.models import IngressState, IngressUpload
 from havenkit.data.validation import schema_as_json
 from tests.data.test_airlock import GOOD, SCHEMA, files_of, receive
@@ -94,3 +97,42 @@ def test_sweep_command_uses_its_threshold(steward, capsys):
     output = capsys.readouterr().out
     assert "0 stale upload(s) swept." in output
     assert f"Upload {upload.pk} (people.csv): marked failed." in output
+
+
+def left_by_a_killed_import(age: timedelta, partial: bytes) -> Path:
+    """What a process killed while receiving a researcher's import leaves: the folder the file
+    was being written into, with part of it, before the import had a record."""
+    folder = imports.new_incoming_directory()
+    folder.mkdir(parents=True)
+    pending = folder / imports.PENDING_FILE
+    pending.write_bytes(partial)
+    then = (timezone.now() - age).timestamp()
+    for path in (pending, folder):
+        os.utime(path, (then, then))
+    return folder
+
+
+def test_folders_of_killed_imports_are_deleted_and_audited(steward):
+    stale = left_by_a_killed_import(timedelta(hours=8), b"import pandas as")
+    in_progress = left_by_a_killed_import(timedelta(hours=8), b"code,chapter\n")
+    # A live import is still writing its file, which keeps the folder recent.
+    (in_progress / imports.PENDING_FILE).write_bytes(b"code,chapter\nI21,Circulatory\n")
+
+    assert airlock.sweep_stale_uploads(timedelta(hours=6)) == []
+
+    assert not stale.exists()
+    assert (in_progress / imports.PENDING_FILE).is_file()
+    event = AuditEvent.objects.get(action="ingress.swept")
+    assert event.outcome == "failure"
+    assert event.details["folder"] == f"ingress/imports/{stale.name}"
+    assert event.details["unchanged_for"] == "8 hours"
+    assert event.details["deleted"] == [{"file": "pending", "bytes": 16}]
+
+
+def test_the_sweep_command_deletes_folders_of_killed_imports(capsys):
+    stale = left_by_a_killed_import(timedelta(minutes=45), b"x = 1\n")
+    call_command("data", "sweep")
+    assert stale.is_dir()
+    call_command("data", "sweep", "--older-than", "30")
+    assert not stale.exists()
+    assert AuditEvent.objects.filter(action="ingress.swept").count() == 1

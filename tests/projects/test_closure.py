@@ -7,12 +7,15 @@ from datetime import timedelta
 import pyarrow as pa
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from havenkit.core import permissions
 from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
+from havenkit.data import imports
 from havenkit.data import services as data
+from havenkit.data.models import ImportState, ProjectImport
 from havenkit.projects import applications, closure, services
 from havenkit.projects.models import Project, ProjectStatus
 from havenkit.workspaces import services as workspaces
@@ -184,3 +187,82 @@ def test_the_extract_is_deleted_with_the_workspace_and_recorded(project, job, ap
     recorded = {entry["file"]: entry for entry in event.details["files"]}
     parquet = f"{extract.storage_path}/people.parquet"
     assert recorded[parquet]["sha256"] == extract.tables["people"]["parquet_sha256"]
+
+
+@pytest.fixture
+def steward(make_person):
+    return make_person(Role.DATA_STEWARD, username="sam")
+
+
+def brought_in(project, researcher, name: str, content: bytes) -> ProjectImport:
+    return imports.receive_import(
+        project=project,
+        file_name=name,
+        chunks=[content],
+        purpose="For the analysis.",
+        uploaded_by=researcher,
+    )
+
+
+def test_imports_awaiting_review_are_closed_with_the_project(
+    project, researcher, approver, steward
+):
+    pending = brought_in(project, researcher, "model.py", b"print(2)\n")
+    rejected = imports.reject(
+        brought_in(project, researcher, "other.py", b"print(3)\n"), steward, "Not needed."
+    )
+    closed(project, approver)
+    assert closure.sweep().imports_closed == [], "closed when the project closed, not later"
+    pending.refresh_from_db()
+    assert pending.state == ImportState.CLOSED
+    assert ProjectImport.objects.get(pk=rejected.pk).state == ImportState.REJECTED
+    event = AuditEvent.objects.get(action="import.closed")
+    assert event.object_id == str(pending.pk)
+    assert event.details == {"file": "model.py", "uploaded_by": "rosa"}
+    assert imports.import_directory(pending).is_dir(), "kept until the retention ends"
+
+
+def test_an_import_closed_with_its_project_cannot_be_approved(
+    project, researcher, approver, steward, signed_in_client
+):
+    pending = brought_in(project, researcher, "model.py", b"print(2)\n")
+    closed(project, approver)
+    closure.sweep()
+    with pytest.raises(imports.ImportRefused, match="HK-0001 closed before this import was"):
+        imports.approve(pending, steward)
+    with pytest.raises(imports.ImportRefused, match="can no longer be approved or rejected"):
+        imports.reject(pending, steward, "Too late.")
+    assert ProjectImport.objects.get(pk=pending.pk).state == ImportState.CLOSED
+
+    client = signed_in_client(person=steward)
+    page = client.get(reverse("data:project_import", args=[pending.pk]))
+    assert b"Closed with the project" in page.content
+    assert b"Record decision" not in page.content
+    response = client.post(
+        reverse("data:review_project_import", args=[pending.pk]),
+        {"decision": "approve", "comment": ""},
+        follow=True,
+    )
+    assert b"can no longer be approved or rejected" in response.content
+    pending.refresh_from_db()
+    assert (pending.state, pending.reviewed_by) == (ImportState.CLOSED, None)
+    assert not AuditEvent.objects.filter(action="import.approved").exists()
+
+
+def test_files_of_imports_never_approved_are_deleted_with_the_workspace_and_recorded(
+    project, researcher, approver, clock
+):
+    code = brought_in(project, researcher, "model.py", b"print(2)\n")
+    table = brought_in(project, researcher, "bands.csv", b"band,label\n1,low\n2,high\n")
+    staged = imports.import_directory(table) / imports.STAGED_TABLE
+    staged_sha256 = hashlib.sha256(staged.read_bytes()).hexdigest()
+    closed(project, approver)
+    clock.advance(365)
+    assert closure.sweep().deleted == ["HK-0001"]
+    for project_import in (code, table):
+        assert not imports.import_directory(project_import).exists()
+        assert ProjectImport.objects.get(pk=project_import.pk).state == ImportState.CLOSED
+    event = AuditEvent.objects.get(action="project.workspace_deleted")
+    recorded = {entry["file"]: entry for entry in event.details["files"]}
+    assert recorded[f"ingress/imports/{code.pk}/pending"]["sha256"] == code.sha256
+    assert recorded[f"ingress/imports/{table.pk}/staged.parquet"]["sha256"] == staged_sha256

@@ -10,7 +10,7 @@ the files and leaves the record, with its reason, in the database and the audit 
 import hashlib
 import shutil
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.core.models import Outcome
-from havenkit.data import catalogue, services
+from havenkit.data import catalogue, imports, services
 from havenkit.data.catalogue import VariableDeclaration
 from havenkit.data.models import Dataset, IngressState, IngressUpload
 from havenkit.data.validation import (
@@ -201,9 +201,7 @@ def approve(
             declarations={upload.table_name: _declarations(upload)},
         )
         upload.state = IngressState.APPROVED
-        upload.reviewed_by = reviewer
-        upload.reviewed_at = timezone.now()
-        upload.review_comment = comment
+        upload.mark_reviewed(reviewer, comment)
         upload.dataset_version = dataset_version
         upload.save()
         audit.record(
@@ -232,9 +230,7 @@ def reject(
         upload = IngressUpload.objects.select_for_update().get(pk=upload.pk)
         _require_awaiting_review(upload)
         upload.state = IngressState.REJECTED
-        upload.reviewed_by = reviewer
-        upload.reviewed_at = timezone.now()
-        upload.review_comment = comment
+        upload.mark_reviewed(reviewer, comment)
         upload.save()
         audit.record(
             "ingress.rejected",
@@ -254,13 +250,15 @@ STALE_AFTER = timedelta(hours=6)
 
 def sweep_stale_uploads(older_than: timedelta = STALE_AFTER) -> list[IngressUpload]:
     """Mark failed every upload left receiving or validating for longer than ``older_than``,
-    delete its partial files, and audit each with what was deleted.
+    delete its partial files, and audit each with what was deleted; likewise delete the
+    folders researchers' imports were being received into (:func:`_sweep_incoming_imports`).
 
     Such an upload was begun by a process that was killed (a restart, an out-of-memory kill)
     before it could clean up. ``older_than`` must be longer than the slowest real upload and
     validation, or a live one would be swept from under its process.
     """
     cutoff = timezone.now() - older_than
+    _sweep_incoming_imports(cutoff)
     swept = []
     stale = IngressUpload.objects.filter(state__in=UNFINISHED_STATES, created_at__lt=cutoff)
     for pk in stale.values_list("pk", flat=True):
@@ -269,8 +267,7 @@ def sweep_stale_uploads(older_than: timedelta = STALE_AFTER) -> list[IngressUplo
             if upload.state not in UNFINISHED_STATES:
                 continue
             directory = upload_directory(upload)
-            files = sorted(directory.iterdir()) if directory.is_dir() else []
-            deleted = [{"file": path.name, "bytes": path.stat().st_size} for path in files]
+            deleted = _files_in(directory)
             left_in = upload.get_state_display().lower()
             upload.state = IngressState.FAILED
             upload.failure_reason = (
@@ -294,6 +291,39 @@ def sweep_stale_uploads(older_than: timedelta = STALE_AFTER) -> list[IngressUplo
             shutil.rmtree(directory, ignore_errors=True)
         swept.append(upload)
     return swept
+
+
+def _files_in(directory: Path) -> list[dict[str, Any]]:
+    """What sweeping ``directory`` deletes, for the audit event."""
+    files = sorted(directory.iterdir()) if directory.is_dir() else []
+    return [{"file": path.name, "bytes": path.stat().st_size} for path in files]
+
+
+def _last_written(directory: Path) -> datetime:
+    """When the folder or any file in it last changed: a live upload keeps this recent."""
+    paths = [directory, *directory.iterdir()]
+    return datetime.fromtimestamp(max(path.stat().st_mtime for path in paths), tz=UTC)
+
+
+def _sweep_incoming_imports(cutoff: datetime) -> None:
+    """Delete each folder a researcher's import was received into and left unchanged since
+    ``cutoff``: its process was killed before the import had a record, so the folder is all
+    there is. Each deletion is audited with the files it held."""
+    for directory in imports.incoming_directories():
+        last_written = _last_written(directory)
+        if last_written >= cutoff:
+            continue
+        audit.record(
+            "ingress.swept",
+            outcome=Outcome.FAILURE,
+            details={
+                "folder": directory.relative_to(Path(settings.HAVENKIT_HOME)).as_posix(),
+                "left_in": "an import being received",
+                "unchanged_for": _age(timezone.now() - last_written),
+                "deleted": _files_in(directory),
+            },
+        )
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _age(age: timedelta) -> str:

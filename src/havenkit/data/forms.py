@@ -90,24 +90,33 @@ class IngressUploadForm(forms.Form):
         return cleaned
 
 
-class IngressReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        label="Decision",
-        choices=[("approve", "Approve: make it a dataset version"), ("reject", "Reject")],
-        widget=forms.RadioSelect,
-    )
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        widget=forms.Textarea,
-        help_text="Required when rejecting: say what the steward should fix.",
-    )
+class AirlockReviewForm(forms.Form):
+    """A second person's decision on a file in the airlock; rejecting needs a reason. Each kind
+    of file says in its own words what approving does and who the reason is for."""
+
+    approve_label: str
+    comment_hint: str
+    reason_needed: str
+
+    decision = forms.ChoiceField(label="Decision", widget=forms.RadioSelect)
+    comment = forms.CharField(label="Comment", required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = [("approve", self.approve_label), ("reject", "Reject")]
+        self.fields["comment"].help_text = self.comment_hint
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if cleaned.get("decision") == "reject" and not cleaned.get("comment", "").strip():
-            self.add_error("comment", "Say why the upload is rejected.")
+            self.add_error("comment", self.reason_needed)
         return cleaned
+
+
+class IngressReviewForm(AirlockReviewForm):
+    approve_label = "Approve: make it a dataset version"
+    comment_hint = "Required when rejecting: say what the steward should fix."
+    reason_needed = "Say why the upload is rejected."
 
 
 class ExtractForm(forms.Form):
@@ -186,15 +195,7 @@ class ProjectImportForm(forms.Form):
     )
 
 
-class ProjectImportReviewForm(IngressReviewForm):
-    decision = forms.ChoiceField(
-        label="Decision",
-        choices=[("approve", "Approve: place it in the project"), ("reject", "Reject")],
-        widget=forms.RadioSelect,
-    )
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        widget=forms.Textarea,
-        help_text="Required when rejecting: say what the researcher should change.",
-    )
+class ProjectImportReviewForm(AirlockReviewForm):
+    approve_label = "Approve: place it in the project"
+    comment_hint = "Required when rejecting: say what the researcher should change."
+    reason_needed = "Say why the import is rejected, so the researcher can act on it."

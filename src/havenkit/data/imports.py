@@ -18,7 +18,8 @@ import hashlib
 import re
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -30,9 +31,9 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 
 from havenkit.core import audit, permissions
+from havenkit.core.files import files_with_hashes, remove_tree
 from havenkit.core.models import Outcome
 from havenkit.data import services
 from havenkit.data.models import ImportKind, ImportState, ProjectImport
@@ -46,6 +47,7 @@ TABLE_EXTENSIONS = (".csv", ".parquet")
 # datasets come in through the data stewards' ingress.
 MAX_REFERENCE_TABLE_BYTES = 50 * 1024 * 1024
 PENDING_FILE = "pending"
+INCOMING_PREFIX = ".in-"
 STAGED_TABLE = "staged.parquet"
 PREVIEW_ROWS = 10
 # A column is flagged when at least this share of its values are valid CHI numbers.
@@ -59,8 +61,27 @@ class ImportRefused(ValueError):
     message says why and what to do instead."""
 
 
+def imports_root() -> Path:
+    return Path(settings.HAVENKIT_HOME) / "ingress" / "imports"
+
+
 def import_directory(project_import: ProjectImport) -> Path:
-    return Path(settings.HAVENKIT_HOME) / "ingress" / "imports" / str(project_import.pk)
+    return imports_root() / str(project_import.pk)
+
+
+def new_incoming_directory() -> Path:
+    """A fresh name for the folder a file is received into before it has a record.
+
+    A process killed while receiving leaves this folder behind; ``airlock.sweep_stale_uploads``
+    finds such folders by the :data:`INCOMING_PREFIX` and deletes them once stale.
+    """
+    return imports_root() / f"{INCOMING_PREFIX}{secrets.token_hex(8)}"
+
+
+def incoming_directories() -> list[Path]:
+    """Every folder a file is, or was left, being received into."""
+    root = imports_root()
+    return sorted(root.glob(f"{INCOMING_PREFIX}*")) if root.is_dir() else []
 
 
 def kind_of(file_name: str) -> ImportKind | None:
@@ -242,7 +263,7 @@ def receive_import(
     :class:`permissions.Denied` for a person who may not bring files into this project.
     """
     permissions.check(uploaded_by, "import_to_project", project)
-    incoming = Path(settings.HAVENKIT_HOME) / "ingress" / "imports" / f".in-{secrets.token_hex(8)}"
+    incoming = new_incoming_directory()
     try:
         if not purpose.strip():
             raise ImportRefused("Say what the project needs this file for, for the reviewer.")
@@ -338,6 +359,12 @@ def _place_reference_table(project_import: ProjectImport) -> str:
 
 
 def _require_awaiting_review(project_import: ProjectImport) -> None:
+    if project_import.state == ImportState.CLOSED:
+        raise ImportRefused(
+            f"Project {project_import.project.reference} closed before this import was "
+            "reviewed, so it can no longer be approved or rejected. Its file is deleted with the "
+            "project's other files."
+        )
     if project_import.state != ImportState.AWAITING_REVIEW:
         raise ImportRefused(
             f"This import is {project_import.get_state_display().lower()}, so it cannot be "
@@ -345,16 +372,45 @@ def _require_awaiting_review(project_import: ProjectImport) -> None:
         )
 
 
-def _review(project_import: ProjectImport, reviewer: Any, comment: str) -> ProjectImport:
-    """Lock the import for a decision; both checks again, under the lock."""
+@contextmanager
+def _decision(
+    project_import: ProjectImport, reviewer: Any, comment: str
+) -> Iterator[ProjectImport]:
+    """The import, locked, checked again and marked reviewed, for the body to decide on; once
+    the decision is saved, the file leaves the airlock. If the body raises, nothing changes."""
     permissions.check(reviewer, "review_project_import", project_import)
-    locked = ProjectImport.objects.select_for_update().select_related("project", "uploaded_by")
-    project_import = locked.get(pk=project_import.pk)
-    _require_awaiting_review(project_import)
-    project_import.reviewed_by = reviewer
-    project_import.reviewed_at = timezone.now()
-    project_import.review_comment = comment
-    return project_import
+    with transaction.atomic():
+        locked = ProjectImport.objects.select_for_update().select_related("project", "uploaded_by")
+        project_import = locked.get(pk=project_import.pk)
+        _require_awaiting_review(project_import)
+        project_import.mark_reviewed(reviewer, comment)
+        yield project_import
+    shutil.rmtree(import_directory(project_import), ignore_errors=True)
+
+
+def _settle(
+    project_import: ProjectImport,
+    state: ImportState,
+    *,
+    actor: Any,
+    request: HttpRequest | None,
+    **details: Any,
+) -> None:
+    """Save the import in its final state and audit it as ``import.<state>``."""
+    project_import.state = state
+    project_import.save()
+    audit.record(
+        f"import.{state.value}",
+        request=request,
+        actor=actor,
+        obj=project_import,
+        project=project_import.project,
+        details={
+            "file": project_import.file_name,
+            "uploaded_by": project_import.uploaded_by.username,
+            **details,
+        },
+    )
 
 
 def approve(
@@ -364,8 +420,7 @@ def approve(
     request: HttpRequest | None = None,
 ) -> ProjectImport:
     """Place the reviewed file in the project: nothing reaches the project before this."""
-    with transaction.atomic():
-        project_import = _review(project_import, reviewer, comment)
+    with _decision(project_import, reviewer, comment) as project_import:
         if not project_import.project.is_active:
             raise ImportRefused("The project is no longer active, so nothing can be added to it.")
         if project_import.is_code:
@@ -379,22 +434,14 @@ def approve(
             project_import.delivered_as = f"{project_import.file_name} version {version.number}"
         else:
             project_import.delivered_as = _place_reference_table(project_import)
-        project_import.state = ImportState.APPROVED
-        project_import.save()
-        audit.record(
-            "import.approved",
-            request=request,
+        _settle(
+            project_import,
+            ImportState.APPROVED,
             actor=reviewer,
-            obj=project_import,
-            project=project_import.project,
-            details={
-                "file": project_import.file_name,
-                "sha256": project_import.sha256,
-                "uploaded_by": project_import.uploaded_by.username,
-                "delivered_as": project_import.delivered_as,
-            },
+            request=request,
+            sha256=project_import.sha256,
+            delivered_as=project_import.delivered_as,
         )
-    shutil.rmtree(import_directory(project_import), ignore_errors=True)
     return project_import
 
 
@@ -404,24 +451,51 @@ def reject(
     """Refuse the import: its file is deleted, the record and the reason stay."""
     if not comment.strip():
         raise ImportRefused("Say why the import is rejected, so the researcher can act on it.")
-    with transaction.atomic():
-        project_import = _review(project_import, reviewer, comment)
-        project_import.state = ImportState.REJECTED
-        project_import.save()
-        audit.record(
-            "import.rejected",
-            request=request,
-            actor=reviewer,
-            obj=project_import,
-            project=project_import.project,
-            details={
-                "file": project_import.file_name,
-                "comment": comment,
-                "uploaded_by": project_import.uploaded_by.username,
-            },
+    with _decision(project_import, reviewer, comment) as project_import:
+        _settle(
+            project_import, ImportState.REJECTED, actor=reviewer, request=request, comment=comment
         )
-    shutil.rmtree(import_directory(project_import), ignore_errors=True)
     return project_import
+
+
+def close_pending(project: Any) -> list[ProjectImport]:
+    """Mark closed every import of a closed project still awaiting review, so none can be
+    approved into a project that has ended. Their files stay, like the workspace's, until the
+    project's files are deleted after the retention period (:func:`delete_project_imports`)."""
+    with transaction.atomic():
+        pending = list(
+            ProjectImport.objects.select_for_update()
+            .select_related("project", "uploaded_by")
+            .filter(project=project, state=ImportState.AWAITING_REVIEW)
+        )
+        for project_import in pending:
+            _settle(project_import, ImportState.CLOSED, actor=None, request=None)
+    return pending
+
+
+def _directories_of(project: Any) -> list[Path]:
+    """The airlock folders still holding files of the project's imports: those awaiting review
+    or closed with the project (an approval or rejection deletes its folder)."""
+    folders = (
+        import_directory(project_import)
+        for project_import in ProjectImport.objects.filter(project=project)
+    )
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def project_import_files(project: Any) -> list[dict[str, Any]]:
+    """Every file of the project's imports left in the airlock, with its size and SHA-256, for
+    the deletion record."""
+    home = Path(settings.HAVENKIT_HOME)
+    return [
+        entry for folder in _directories_of(project) for entry in files_with_hashes(folder, home)
+    ]
+
+
+def delete_project_imports(project: Any) -> None:
+    """Remove the files of the project's imports from the airlock; the records stay."""
+    for folder in _directories_of(project):
+        remove_tree(folder)
 
 
 def import_of(code_version: Any) -> ProjectImport | None:

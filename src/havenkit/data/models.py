@@ -1,7 +1,10 @@
 """Datasets in the catalogue, their immutable versions, and the extracts made for projects."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Dataset(models.Model):
@@ -128,6 +131,36 @@ class Variable(models.Model):
         return f"{self.table}.{self.name}"
 
 
+class AirlockReview(models.Model):
+    """What every file brought to the airlock keeps: who brought it in, and the decision of the
+    second person who reviewed it (an uploader never reviews their own)."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    @property
+    def uploader_id(self) -> int:
+        """Who brought the file in: the one person who may not approve it."""
+        return self.uploaded_by_id
+
+    def mark_reviewed(self, reviewer: Any, comment: str) -> None:
+        """Note the reviewer's decision on the record; the caller sets the state and saves."""
+        self.reviewed_by = reviewer
+        self.reviewed_at = timezone.now()
+        self.review_comment = comment
+
+
 class IngressState(models.TextChoices):
     RECEIVING = "receiving", "Receiving"
     VALIDATING = "validating", "Validating"
@@ -138,7 +171,7 @@ class IngressState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
-class IngressUpload(models.Model):
+class IngressUpload(AirlockReview):
     """A file brought to the ingress airlock: validated, then approved or rejected by a second
     person. Only an approved upload becomes (part of) a dataset version."""
 
@@ -157,29 +190,12 @@ class IngressUpload(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     rows = models.BigIntegerField(null=True, blank=True)
     report = models.JSONField(default=dict, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.TextField(blank=True)
     dataset_version = models.ForeignKey(
         DatasetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    class Meta:
-        ordering = ["-created_at"]
-
     def __str__(self) -> str:
         return f"Upload {self.pk}: {self.original_name} for {self.dataset_title}"
-
-    @property
-    def uploader_id(self) -> int:
-        """Who brought the file in: the one person who may not approve it."""
-        return self.uploaded_by_id
 
 
 class ImportKind(models.TextChoices):
@@ -193,9 +209,11 @@ class ImportState(models.TextChoices):
     AWAITING_REVIEW = "awaiting_review", "Awaiting review"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    # The project closed while the import awaited review: it can no longer be placed anywhere.
+    CLOSED = "closed", "Closed with the project"
 
 
-class ProjectImport(models.Model):
+class ProjectImport(AirlockReview):
     """A code file or reference table a project member brings in through the airlock.
 
     It waits outside the project until a data steward or approver who is not the uploader
@@ -214,31 +232,14 @@ class ProjectImport(models.Model):
     sha256 = models.CharField(max_length=64)
     # For a reference table: rows, columns with types, and the columns that look like CHI.
     report = models.JSONField(default=dict, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.TextField(blank=True)
     # Where an approved import went: the code version it became, or the reference table path.
     code_version = models.ForeignKey(
         "workspaces.CodeVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     delivered_as = models.CharField(max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
-
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.file_name} for project {self.project_id}"
-
-    @property
-    def uploader_id(self) -> int:
-        """Who brought the file in: the one person who may not approve it."""
-        return self.uploaded_by_id
 
     @property
     def is_code(self) -> bool:

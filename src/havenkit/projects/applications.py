@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.data import catalogue as data_catalogue
+from havenkit.data import imports
 from havenkit.data.models import Dataset, Variable
 from havenkit.people import accreditation
 from havenkit.projects import triage
@@ -583,6 +584,8 @@ def close(project: Project, *, by: Any) -> Project:
     _require_state(project, S.CLOSED, by=by, action="application.closed", verb="closed")
     with transaction.atomic():
         _move(project, S.CLOSED, by=by, action="application.closed")
+        # Files waiting in the airlock for a closed project can no longer be let in.
+        imports.close_pending(project)
     return project
 
 

@@ -3,9 +3,11 @@
 Access needs no switch: a project is active only while its status is active and its end date
 has not passed (:attr:`Project.is_active`), so on the day the approval expires the workspace
 becomes read-only by itself. The daily ``havenkit projects sweep`` writes that expiry into the
-timeline and the audit log, and deletes the workspace files of every project closed longer
-ago than the haven's retention period, leaving a deletion record: which files (each with its
-SHA-256), when, and who approved the closure.
+timeline and the audit log, marks closed the imports a closed project left awaiting review (so
+none can be approved), and deletes the workspace files of every project closed longer ago than
+the haven's retention period, leaving a deletion record: which files (each with its SHA-256),
+when, and who approved the closure. The files deleted are the job folders, the extracts and
+reference tables, and the files of imports never approved.
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from havenkit.core import audit
+from havenkit.data import imports
 from havenkit.data import services as data
 from havenkit.projects import applications
 from havenkit.projects.applications import S
@@ -57,14 +60,20 @@ def due_for_deletion() -> list[Project]:
 
 
 def delete_workspace(project: Project) -> dict[str, Any]:
-    """Delete the project's job folders and extracts, after writing the deletion record.
+    """Delete the project's job folders, extracts and imports' files, after writing the
+    deletion record.
 
     The record is written first, in the same transaction that marks the project: if listing
     or hashing a file fails, nothing is deleted and nothing is marked.
     """
     closed = closure(project)
-    files = retention.job_files(project) + data.project_extract_files(project)
+    files = (
+        retention.job_files(project)
+        + data.project_extract_files(project)
+        + imports.project_import_files(project)
+    )
     with transaction.atomic():
+        imports.close_pending(project)
         project.workspace_deleted_at = timezone.now()
         project.save(update_fields=["workspace_deleted_at"])
         details = {
@@ -77,6 +86,7 @@ def delete_workspace(project: Project) -> dict[str, Any]:
         audit.record("project.workspace_deleted", obj=project, project=project, details=details)
         retention.delete_job_folders(project)
         data.delete_project_extracts(project)
+        imports.delete_project_imports(project)
     return details
 
 
@@ -85,14 +95,25 @@ class Sweep:
     """What one run of the daily sweep did."""
 
     expired: list[str] = field(default_factory=list)
+    imports_closed: list[int] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
 
+def close_pending_imports() -> list[int]:
+    """Mark closed the imports still awaiting review in every closed project; their ids."""
+    closed = Project.objects.filter(status=S.CLOSED, workspace_deleted_at__isnull=True)
+    return [
+        project_import.pk for project in closed for project_import in imports.close_pending(project)
+    ]
+
+
 def sweep() -> Sweep:
-    """The daily run: record lapsed approvals, then delete workspaces past their retention."""
+    """The daily run: record lapsed approvals, close what closed projects left awaiting review,
+    then delete workspaces past their retention."""
     expired = [project.reference for project in expire_lapsed()]
+    imports_closed = close_pending_imports()
     deleted = []
     for project in due_for_deletion():
         delete_workspace(project)
         deleted.append(project.reference)
-    return Sweep(expired=expired, deleted=deleted)
+    return Sweep(expired=expired, imports_closed=imports_closed, deleted=deleted)

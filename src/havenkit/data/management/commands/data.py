@@ -1,4 +1,5 @@
-"""``havenkit data sweep``: mark failed the uploads a killed process left half-done.
+"""``havenkit data sweep``: mark failed the uploads a killed process left half-done, and delete
+the folders a killed researcher's import was being received into (each deletion is audited).
 
 Examples::
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
         sweep = subcommands.add_parser(
             "sweep",
-            help="Mark failed, and delete the files of, uploads left receiving or validating.",
+            help="Mark failed, and delete the files of, uploads left receiving or validating; "
+            "delete folders of imports left half-received.",
         )
         sweep.add_argument(
             "--older-than",
