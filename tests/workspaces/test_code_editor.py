@@ -26,19 +26,48 @@ def _code_page(signed_in_client, researcher, project, name: str):
     return client.get(reverse("workspaces:code_file", args=[project.pk, code_file.pk]))
 
 
-@pytest.mark.parametrize("name", ["analysis.py", "model.R"])
-def test_the_page_loads_the_editor_and_keeps_the_labelled_textarea(
-    signed_in_client, researcher, project, name
-):
-    response = _code_page(signed_in_client, researcher, project, name)
+def _assert_loads_the_editor_over_the_labelled_textarea(response) -> None:
     assertContains(
         response, f'<script type="module" src="/static/{EDITOR_MODULE}"></script>', html=True
     )
     assertContains(response, 'href="/static/workspaces/code-editor.css"')
-    assertContains(response, f'data-code-editor data-file-name="{name}"')
     assertContains(response, '<label class="nhsuk-label" for="id_code">Code</label>', html=True)
     assertContains(response, 'name="code"')
+
+
+@pytest.mark.parametrize("name", ["analysis.py", "model.R"])
+def test_the_code_file_page_loads_the_editor_and_keeps_the_labelled_textarea(
+    signed_in_client, researcher, project, name
+):
+    response = _code_page(signed_in_client, researcher, project, name)
+    _assert_loads_the_editor_over_the_labelled_textarea(response)
+    assertContains(response, f'data-code-editor data-file-name="{name}"')
     assertContains(response, "print(1 &lt; 2)\n</textarea>")
+
+
+def test_the_new_code_file_form_loads_the_same_editor_following_the_name_field(
+    signed_in_client, researcher, project
+):
+    client = signed_in_client(person=researcher)
+    response = client.get(reverse("workspaces:workspace", args=[project.pk]))
+    _assert_loads_the_editor_over_the_labelled_textarea(response)
+    # The language comes from whatever is typed in the name field, so the form names that field.
+    assertContains(response, 'data-code-editor data-file-name-field="id_name"')
+    assertContains(
+        response, '<label class="nhsuk-label" for="id_name">File name</label>', html=True
+    )
+    assertContains(response, 'name="upload"')
+
+
+def test_a_failed_new_code_file_keeps_the_typed_code_in_the_textarea(
+    signed_in_client, researcher, project
+):
+    """The editor starts from the textarea, so code typed before an error is not lost."""
+    client = signed_in_client(person=researcher)
+    url = reverse("workspaces:workspace", args=[project.pk])
+    response = client.post(url, {"name": "../escape.R", "code": "x <- 1 < 2\n"})
+    assertContains(response, "is not a valid file name", status_code=400)
+    assertContains(response, "x &lt;- 1 &lt; 2\n</textarea>", status_code=400)
 
 
 def test_the_editor_module_and_each_library_it_imports_are_static_files():

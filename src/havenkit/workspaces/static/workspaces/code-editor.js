@@ -1,4 +1,5 @@
-// Syntax highlighting while editing a code file, layered over the plain textarea.
+// Syntax highlighting while typing code, layered over the plain textarea: when editing a saved
+// code file, and when adding a new one on the workspace page.
 //
 // Without JavaScript, or if this module or a library fails to load, the textarea is used as it
 // is. Otherwise an editable element (CodeJar, coloured by highlight.js) takes its place on the
@@ -15,17 +16,25 @@ import hljs from "../highlightjs/core.min.js";
 import python from "../highlightjs/languages/python.min.js";
 import r from "../highlightjs/languages/r.min.js";
 
-// The language of each code file extension the sandbox runs (see havenkit.workspaces.highlighting).
-const LANGUAGES = {
-  ".py": { name: "python", grammar: python, tab: "    ", indentOn: /[:([{]$/ },
-  ".R": { name: "r", grammar: r, tab: "  ", indentOn: /[([{]$/ },
-};
+// The language of each code file extension the sandbox runs (see havenkit.workspaces.highlighting),
+// and how the editor indents text it has no language for, which it leaves uncoloured.
+const PYTHON = { name: "python", grammar: python, tab: "    ", indentOn: /[:([{]$/ };
+const R = { name: "r", grammar: r, tab: "  ", indentOn: /[([{]$/ };
+const LANGUAGES = { ".py": PYTHON, ".R": R, ".r": R };
+const NO_LANGUAGE = { tab: "    ", indentOn: /[([{]$/ };
 // Keys that do not end the "next Tab leaves" state Escape starts: Shift is held for Shift+Tab.
 const KEYS_KEEPING_ESCAPE = new Set(["Escape", "Tab", "Shift"]);
 
 function languageOf(fileName) {
   const dot = fileName.lastIndexOf(".");
-  return dot === -1 ? undefined : LANGUAGES[fileName.slice(dot)];
+  return (dot !== -1 && LANGUAGES[fileName.slice(dot)]) || NO_LANGUAGE;
+}
+
+// The name of the file being edited: fixed for a saved code file (data-file-name); for a new one,
+// whatever is in the form's name field so far (data-file-name-field holds that field's id).
+function fileNameSource(form) {
+  const field = form.dataset.fileNameField && document.getElementById(form.dataset.fileNameField);
+  return { field, current: () => (field ? field.value : form.dataset.fileName || "") };
 }
 
 function element(tag, attributes, text) {
@@ -55,9 +64,9 @@ function tabToggle(id) {
 
 function enhance(form) {
   const textarea = form.querySelector("textarea");
-  const language = languageOf(form.dataset.fileName || "");
-  if (!textarea || !language) return;
-  hljs.registerLanguage(language.name, language.grammar);
+  if (!textarea) return;
+  const fileName = fileNameSource(form);
+  let language = languageOf(fileName.current());
 
   const label = form.querySelector(`label[for="${textarea.id}"]`);
   label.id = label.id || `${textarea.id}-label`;
@@ -92,7 +101,9 @@ function enhance(form) {
   });
 
   const highlight = (code) => {
-    code.innerHTML = hljs.highlight(code.textContent, { language: language.name }).value;
+    if (language.name) {
+      code.innerHTML = hljs.highlight(code.textContent, { language: language.name }).value;
+    }
     // CodeJar highlights 30 ms after a keystroke and then puts the caret back, which pulls the
     // focus back into the editor if the person tabbed out meanwhile: give it back to them.
     const elsewhere = document.activeElement;
@@ -112,8 +123,36 @@ function enhance(form) {
   };
   jar.onUpdate(keepTextareaInStep);
   editor.addEventListener("input", keepTextareaInStep);
+  // Several lines inserted at once (by dictation, autocorrect or a test's `fill`) would have their
+  // line breaks made into <div>s and <br>s, which the code loses: put them in as text instead, as
+  // CodeJar does with a paste.
+  editor.addEventListener("beforeinput", (event) => {
+    if (event.inputType !== "insertText" || !/[\r\n]/.test(event.data ?? "")) return;
+    event.preventDefault();
+    const text = event.data.replace(/\r\n?/g, "\n");
+    const selected = jar.save();
+    const start = Math.min(selected.start, selected.end);
+    const end = Math.max(selected.start, selected.end);
+    const code = jar.toString();
+    jar.recordHistory();
+    jar.updateCode(code.slice(0, start) + text + code.slice(end));
+    jar.restore({ start: start + text.length, end: start + text.length });
+    jar.recordHistory();
+  });
   form.addEventListener("submit", keepTextareaInStep);
+  // The label now names the editor (aria-labelledby) and focuses it when clicked; without `for`
+  // it no longer also labels the hidden textarea, so the name "Code" means one control.
+  label.removeAttribute("for");
   label.addEventListener("click", () => editor.focus());
+
+  // As the name is typed, the code is coloured (and indented) in the language its ending says.
+  fileName.field?.addEventListener("input", () => {
+    const typed = languageOf(fileName.current());
+    if (typed === language) return;
+    language = typed;
+    jar.updateOptions({ tab: language.tab, indentOn: language.indentOn });
+    jar.updateCode(jar.toString(), false);
+  });
 
   textarea.before(hint);
   textarea.after(editor);
@@ -121,4 +160,7 @@ function enhance(form) {
   textarea.hidden = true;
 }
 
+for (const language of new Set(Object.values(LANGUAGES))) {
+  hljs.registerLanguage(language.name, language.grammar);
+}
 document.querySelectorAll("form[data-code-editor]").forEach(enhance);
