@@ -9,6 +9,13 @@ Environment variables:
 - ``HAVENKIT_DEBUG``: ``1`` turns Django's debug mode on; off by default.
 - ``HAVENKIT_SESSION_IDLE_MINUTES``: sessions end after this much inactivity (default 30).
 - ``HAVENKIT_ALLOWED_HOSTS``: comma-separated host names (default loopback only).
+- ``HAVENKIT_HTTPS``: ``1`` when the portal is reached over HTTPS (every haven but a laptop
+  demo): cookies only over TLS, HSTS, plain HTTP redirected. ``HAVENKIT_BEHIND_PROXY=1`` trusts
+  the TLS-terminating proxy's ``X-Forwarded-Proto``; ``HAVENKIT_CSRF_TRUSTED_ORIGINS`` lists
+  the portal's public origins (``https://haven.example.org``) when a proxy changes the host.
+- ``HAVENKIT_EMAIL_*``: the SMTP server for reminders and account e-mails (see below).
+
+The full list, with every job and Slurm setting, is in docs/operations.md.
 """
 
 import json
@@ -133,6 +140,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Over HTTPS, session and CSRF cookies never travel in clear, browsers are told to keep to
+# HTTPS for a year, and a plain-HTTP request is redirected. Off for the loopback demo only.
+HTTPS = os.environ.get("HAVENKIT_HTTPS") == "1"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HAVENKIT_HSTS_SECONDS", "31536000")) if HTTPS else 0
+if os.environ.get("HAVENKIT_BEHIND_PROXY") == "1":
+    # Only behind a proxy that sets this header itself; otherwise a client could forge it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [
+    origin for origin in os.environ.get("HAVENKIT_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
+]
+
 # The haven's name: shown in authenticator apps and written into every signed release record.
 HAVEN_NAME = os.environ.get("HAVENKIT_HAVEN_NAME", "havenkit")
 OTP_TOTP_ISSUER = HAVEN_NAME
@@ -155,6 +176,13 @@ EMAIL_BACKEND = os.environ.get(
     "HAVENKIT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("HAVENKIT_FROM_EMAIL", "havenkit@localhost")
+# With HAVENKIT_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend: the haven's relay.
+EMAIL_HOST = os.environ.get("HAVENKIT_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HAVENKIT_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HAVENKIT_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HAVENKIT_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("HAVENKIT_EMAIL_STARTTLS") == "1"
+EMAIL_TIMEOUT = 30
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

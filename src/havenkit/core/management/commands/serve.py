@@ -1,6 +1,7 @@
 """``havenkit serve``: the portal under gunicorn, with a job worker beside it.
 
-Static files are collected first so whitenoise serves the NHS.UK frontend from this instance.
+The database is brought up to date first (``--no-migrate`` leaves that to the operator), and
+static files are collected so whitenoise serves the NHS.UK frontend from this instance.
 Stopping the command (Ctrl-C or SIGTERM) stops both processes.
 """
 
@@ -24,8 +25,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="serve the portal without a job worker"
         )
+        parser.add_argument(
+            "--no-migrate",
+            action="store_true",
+            help="do not apply pending database migrations before serving",
+        )
 
-    def handle(self, *args: Any, bind: str, workers: int, no_worker: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        bind: str,
+        workers: int,
+        no_worker: bool,
+        no_migrate: bool,
+        **options: Any,
+    ) -> None:
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         children = []
         if not no_worker:
