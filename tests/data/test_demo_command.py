@@ -137,6 +137,8 @@ def test_another_project_gets_pseudonyms_that_do_not_link(demo_instance, make_pe
         start_date=demo_project.start_date,
         end_date=demo_project.end_date,
         approved_by=User.objects.get(username="alex"),
+        datasets=[dataset_version.dataset],
+        variables=["people.chi", "people.simd_quintile"],
     )
     other_extract = services.build_pseudonymised_extract(
         other,

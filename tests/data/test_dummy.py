@@ -35,7 +35,7 @@ def extract(make_person):
         declarations=COHORT_VARIABLES,
     )
     return services.build_pseudonymised_extract(
-        new_project(make_person, "HK-D-1"),
+        new_project(make_person, "HK-D-1", [version], EXTRACT_VARIABLES),
         version,
         EXTRACT_VARIABLES,
         make_person(Role.DATA_STEWARD),

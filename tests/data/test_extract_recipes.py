@@ -60,7 +60,7 @@ def read(extract, table="people"):
 
 
 def test_raw_quasi_identifiers_make_every_record_unique(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-R-1")
+    project = new_project(make_person, "HK-R-1", [dataset_version], ALL)
     extract = services.build_pseudonymised_extract(
         project, dataset_version, ALL, steward, k_threshold=3
     )
@@ -70,7 +70,7 @@ def test_raw_quasi_identifiers_make_every_record_unique(make_person, steward, da
 
 
 def test_generalising_raises_k_and_the_report_says_so(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-R-2")
+    project = new_project(make_person, "HK-R-2", [dataset_version], ALL)
     extract = services.build_pseudonymised_extract(
         project,
         dataset_version,
@@ -88,7 +88,7 @@ def test_generalising_raises_k_and_the_report_says_so(make_person, steward, data
 
 
 def test_rebuild_from_the_recipe_gives_the_same_files(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-R-3")
+    project = new_project(make_person, "HK-R-3", [dataset_version], ALL)
     first = services.build_pseudonymised_extract(
         project, dataset_version, ALL, steward, generalisations={"people.date_of_birth": "month"}
     )
@@ -99,7 +99,7 @@ def test_rebuild_from_the_recipe_gives_the_same_files(make_person, steward, data
 
 
 def test_a_generalisation_that_does_not_fit_is_refused(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-R-4")
+    project = new_project(make_person, "HK-R-4", [dataset_version], ALL)
     with pytest.raises(services.ExtractRequestError, match=r"people\.sex cannot be generalised"):
         services.build_pseudonymised_extract(
             project, dataset_version, ALL, steward, generalisations={"people.sex": "year"}
@@ -110,7 +110,7 @@ def test_a_generalisation_that_does_not_fit_is_refused(make_person, steward, dat
 def test_an_extract_from_another_pseudonym_scheme_is_not_rebuilt(
     make_person, steward, dataset_version
 ):
-    project = new_project(make_person, "HK-R-5")
+    project = new_project(make_person, "HK-R-5", [dataset_version], ALL)
     extract = services.build_pseudonymised_extract(project, dataset_version, ALL, steward)
     extract.recipe["pseudonym_scheme"] = "HMAC-SHA-256 of the CHI, first 128 bits"
     with pytest.raises(services.ExtractRequestError, match="would change every pseudonym"):

@@ -22,7 +22,8 @@ def setting(make_person):
         make_person(Role.APPROVER),
         declarations=DECLARATIONS,
     )
-    return new_project(make_person, "HK-V-1"), version
+    approved = {"people": ["chi", "sex", "postcode"]}
+    return new_project(make_person, "HK-V-1", [version], approved), version
 
 
 def test_steward_builds_an_extract_with_generalisation(signed_in_client, setting):

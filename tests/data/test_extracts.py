@@ -1,6 +1,7 @@
 """Dataset versions are immutable and checksummed; extracts are minimised and pseudonymised."""
 
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ PEOPLE = pa.table(
     }
 )
 ADMISSIONS = pa.table({"chi": ["0211165794", "0211165794", "0402070763"], "icd10": ["I21"] * 3})
+EVERY_COLUMN = {"people": ["chi", "sex", "postcode_district"], "admissions": ["chi", "icd10"]}
 
 
 @pytest.fixture
@@ -49,7 +51,14 @@ def dataset_version(approver) -> DatasetVersion:
     )
 
 
-def new_project(make_person, reference: str):
+def new_project(
+    make_person,
+    reference: str,
+    versions: Iterable[DatasetVersion] = (),
+    variables: dict[str, list[str]] | None = None,
+):
+    """An active project whose application was approved for ``variables`` (table to columns)
+    of the datasets of ``versions``; for nothing when none are given."""
     today = timezone.localdate()
     pi = make_person(Role.RESEARCHER, Role.PI)
     return create_active_project(
@@ -64,6 +73,12 @@ def new_project(make_person, reference: str):
         start_date=today,
         end_date=today.replace(year=today.year + 1),
         approved_by=pi,
+        datasets=[version.dataset for version in versions],
+        variables=[
+            f"{table}.{column}"
+            for table, columns in (variables or {}).items()
+            for column in columns
+        ],
     )
 
 
@@ -106,10 +121,9 @@ def test_a_failed_version_leaves_no_row_and_no_folder(approver):
 
 
 def test_extract_keeps_only_chosen_variables_with_pseudonyms(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-T-1")
-    extract = services.build_pseudonymised_extract(
-        project, dataset_version, {"people": ["chi", "sex"], "admissions": ["chi"]}, steward
-    )
+    variables = {"people": ["chi", "sex"], "admissions": ["chi"]}
+    project = new_project(make_person, "HK-T-1", [dataset_version], variables)
+    extract = services.build_pseudonymised_extract(project, dataset_version, variables, steward)
     directory = services.extract_directory(extract)
     people = pq.read_table(directory / "people.parquet")
     admissions = pq.read_table(directory / "admissions.parquet")
@@ -127,7 +141,7 @@ def test_extract_keeps_only_chosen_variables_with_pseudonyms(make_person, stewar
 def test_two_projects_cannot_link_their_extracts(make_person, steward, dataset_version):
     pseudonyms = []
     for reference in ("HK-T-1", "HK-T-2"):
-        project = new_project(make_person, reference)
+        project = new_project(make_person, reference, [dataset_version], {"people": ["chi"]})
         extract = services.build_pseudonymised_extract(
             project, dataset_version, {"people": ["chi"]}, steward
         )
@@ -148,14 +162,14 @@ def test_two_projects_cannot_link_their_extracts(make_person, steward, dataset_v
 def test_asking_for_what_is_not_there_is_refused_clearly(
     make_person, steward, dataset_version, variables, message
 ):
-    project = new_project(make_person, "HK-T-1")
+    project = new_project(make_person, "HK-T-1", [dataset_version], EVERY_COLUMN)
     with pytest.raises(services.ExtractRequestError, match=message):
         services.build_pseudonymised_extract(project, dataset_version, variables, steward)
     assert not Extract.objects.exists()
 
 
 def test_a_changed_dataset_file_is_detected_before_use(make_person, steward, dataset_version):
-    project = new_project(make_person, "HK-T-1")
+    project = new_project(make_person, "HK-T-1", [dataset_version], EVERY_COLUMN)
     path = version_file(dataset_version, "people")
     path.parent.chmod(0o755)
     path.chmod(0o644)

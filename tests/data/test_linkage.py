@@ -54,7 +54,7 @@ VARIABLES = {"people": ["chi", "sex"], "admissions": ["chi", "icd10"]}
 
 def test_linked_extract_joins_on_the_project_pseudonym(make_person, steward, versions):
     cohort, admissions = versions
-    project = new_project(make_person, "HK-L-1")
+    project = new_project(make_person, "HK-L-1", versions, VARIABLES)
     extract = services.build_linked_extract(project, [cohort, admissions], VARIABLES, steward)
     directory = services.extract_directory(extract)
     people = pq.read_table(directory / "people.parquet")
@@ -87,7 +87,7 @@ def test_linked_extract_joins_on_the_project_pseudonym(make_person, steward, ver
 
 def test_records_that_do_not_link_are_counted_never_listed(make_person, steward, versions):
     cohort, admissions = versions
-    project = new_project(make_person, "HK-L-2")
+    project = new_project(make_person, "HK-L-2", versions, VARIABLES)
     extract = services.build_linked_extract(project, [cohort, admissions], VARIABLES, steward)
     by_dataset = {entry["dataset"]: entry for entry in extract.linkage}
     assert by_dataset["Linked cohort"] | {"dataset_version": 0} == {
@@ -110,7 +110,7 @@ def test_records_that_do_not_link_are_counted_never_listed(make_person, steward,
 
 def test_rebuild_reads_every_source_version_again(make_person, steward, versions):
     cohort, admissions = versions
-    project = new_project(make_person, "HK-L-3")
+    project = new_project(make_person, "HK-L-3", versions, VARIABLES)
     first = services.build_linked_extract(project, [cohort, admissions], VARIABLES, steward)
     again = services.rebuild_extract(first, steward)
     assert again.version == 2
@@ -120,7 +120,7 @@ def test_rebuild_reads_every_source_version_again(make_person, steward, versions
 
 
 def test_a_source_without_its_chi_cannot_be_linked(make_person, steward, versions):
-    project = new_project(make_person, "HK-L-4")
+    project = new_project(make_person, "HK-L-4", versions, VARIABLES)
     variables = {"people": ["chi", "sex"], "admissions": ["icd10"]}
     with pytest.raises(services.ExtractRequestError, match="include a chi column"):
         services.build_linked_extract(project, list(versions), variables, steward)
@@ -132,14 +132,14 @@ def test_two_versions_with_a_table_of_the_same_name_are_refused(make_person, ste
     second = services.create_dataset_version(
         "Linked cohort", "Again.", "Controller A", {"people": COHORT}, make_person(Role.APPROVER)
     )
-    project = new_project(make_person, "HK-L-5")
+    project = new_project(make_person, "HK-L-5", [cohort], {"people": ["chi"]})
     with pytest.raises(services.ExtractRequestError, match="both have a table 'people'"):
         services.build_linked_extract(project, [cohort, second], {"people": ["chi"]}, steward)
 
 
 def test_steward_links_two_datasets_in_the_portal(signed_in_client, make_person, versions):
     cohort, admissions = versions
-    project = new_project(make_person, "HK-L-6")
+    project = new_project(make_person, "HK-L-6", versions, VARIABLES)
     steward = signed_in_client(Role.DATA_STEWARD)
     page = reverse("data:project_extract", args=[project.pk])
     chosen = {"dataset_version": [cohort.pk, admissions.pk]}

@@ -75,7 +75,7 @@ def test_a_withdrawn_version_cannot_feed_an_extract(approver, make_person):
     version.refresh_from_db()
     with pytest.raises(services.ExtractRequestError, match="has been withdrawn"):
         services.build_pseudonymised_extract(
-            new_project(make_person, "HK-W-1"),
+            new_project(make_person, "HK-W-1", [version], {"people": ["chi"]}),
             version,
             {"people": ["chi"]},
             make_person(Role.DATA_STEWARD),

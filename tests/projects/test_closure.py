@@ -176,6 +176,10 @@ def test_the_command_reports_what_it_did(project, clock, capsys):
 def test_the_extract_is_deleted_with_the_workspace_and_recorded(project, job, approver, clock):
     people = pa.table({"chi": ["0211165794"], "sex": ["M"]})
     version = data.create_dataset_version("Cohort", "People.", "PHS", {"people": people}, approver)
+    # An extract holds only what the approved application asked for.
+    project.datasets.set([version.dataset])
+    project.variables = ["people.chi"]
+    project.save()
     extract = data.build_pseudonymised_extract(project, version, {"people": ["chi"]}, approver)
     extract_folder = data.extract_directory(extract)
     assert extract_folder.is_dir()

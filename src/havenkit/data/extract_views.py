@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from havenkit.core import permissions
 from havenkit.data import catalogue, services
 from havenkit.data.forms import ExtractForm
-from havenkit.data.models import Dataset, DatasetVersion, Extract, Variable
+from havenkit.data.models import Dataset, DatasetVersion, Variable
 from havenkit.projects import services as projects
 from havenkit.projects.models import Project
 
@@ -24,39 +24,62 @@ def extract_projects(request: HttpRequest) -> HttpResponse:
     return render(request, "data/extract_projects.html", {"rows": rows})
 
 
-def _dataset_versions(request: HttpRequest, current: Extract | None) -> list[DatasetVersion]:
-    """The versions whose variables the form offers: those asked for, else the current
-    extract's sources that are not withdrawn. Several versions are linked on CHI."""
+def _dataset_versions(request: HttpRequest, approved: dict[int, set[str]]) -> list[DatasetVersion]:
+    """The versions whose variables the form offers: those asked for, else the current version
+    of every dataset the application was approved for. Several versions are linked on CHI."""
     chosen = request.GET.getlist("dataset_version") or request.POST.getlist("dataset_version")
     if chosen:
         return [
             get_object_or_404(DatasetVersion, pk=pk, withdrawn_at__isnull=True)
             for pk in dict.fromkeys(chosen)
         ]
-    if current is None:
-        return []
-    sources = services.source_versions(current)
-    return [] if any(version.withdrawn_at for version in sources) else sources
+    return _approved_versions(approved)
+
+
+def _approved_versions(approved: dict[int, set[str]]) -> list[DatasetVersion]:
+    """The current version of each dataset the project's application was approved for."""
+    datasets = Dataset.objects.filter(pk__in=approved)
+    return [
+        version
+        for dataset in datasets
+        if (version := catalogue.current_version(dataset)) is not None
+    ]
+
+
+def _offered(
+    dataset_versions: list[DatasetVersion], approved: dict[int, set[str]]
+) -> tuple[list[Variable], list[Variable]]:
+    """The chosen versions' variables split into those the project may have and the rest."""
+    linking = len(dataset_versions) > 1
+    offered, not_offered = [], []
+    variables = Variable.objects.filter(dataset_version__in=dataset_versions).order_by(
+        "dataset_version", "table", "position"
+    )
+    for variable in variables.select_related("dataset_version"):
+        name = f"{variable.table}.{variable.name}"
+        dataset_id = variable.dataset_version.dataset_id
+        may = services.may_include(approved, dataset_id, name, linking)
+        (offered if may else not_offered).append(variable)
+    return offered, not_offered
 
 
 def project_extract(request: HttpRequest, project_id: int) -> HttpResponse:
     permissions.check(request.user, "build_extract")
     project = get_object_or_404(Project, pk=project_id)
     current = services.current_extract(project)
-    dataset_versions = _dataset_versions(request, current)
-    form = None
+    approved = projects.approved_variables(project)
+    dataset_versions = _dataset_versions(request, approved) if approved else []
+    form, not_offered = None, []
     try:
+        if dataset_versions:
+            services.check_approved_datasets(project, dataset_versions, request.user)
         services.table_sources(dataset_versions)
     except services.ExtractRequestError as error:
         messages.error(request, str(error))
         dataset_versions = []
     if dataset_versions:
-        variables = list(
-            Variable.objects.filter(dataset_version__in=dataset_versions).order_by(
-                "dataset_version", "table", "position"
-            )
-        )
-        form = ExtractForm(request.POST or None, variables=variables)
+        offered, not_offered = _offered(dataset_versions, approved)
+        form = ExtractForm(request.POST or None, variables=offered)
         if request.method == "POST" and form.is_valid():
             try:
                 extract = services.build_linked_extract(
@@ -72,11 +95,7 @@ def project_extract(request: HttpRequest, project_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"Extract {extract.version} built.")
                 return HttpResponseRedirect(reverse("data:project_extract", args=[project.pk]))
-    versions = [
-        version
-        for dataset in Dataset.objects.all()
-        if (version := catalogue.current_version(dataset)) is not None
-    ]
+    titles = Dataset.objects.in_bulk(list(approved))
     return render(
         request,
         "data/project_extract.html",
@@ -84,9 +103,11 @@ def project_extract(request: HttpRequest, project_id: int) -> HttpResponse:
             "project": project,
             "current": current,
             "current_sources": services.source_versions(current) if current else [],
+            "approved": [(titles[pk], sorted(names)) for pk, names in sorted(approved.items())],
             "dataset_versions": dataset_versions,
-            "versions": versions,
+            "versions": _approved_versions(approved),
             "form": form,
+            "not_offered": not_offered,
         },
     )
 

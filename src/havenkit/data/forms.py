@@ -120,8 +120,9 @@ class IngressReviewForm(AirlockReviewForm):
 
 
 class ExtractForm(forms.Form):
-    """Which variables of one dataset version go into a project's extract, and how each is
-    generalised. One checkbox and one choice per variable, named by table and column."""
+    """Which of the variables a project may have go into its extract, and how each is
+    generalised. One checkbox and one choice per variable, named by table and column; every
+    checkbox starts ticked, since the approved variables are what the extract is for."""
 
     k_threshold = forms.IntegerField(
         label="Smallest group size (k) to flag",
@@ -138,7 +139,7 @@ class ExtractForm(forms.Form):
         for variable in variables:
             name = f"{variable.table}.{variable.name}"
             self.fields[f"include:{name}"] = forms.BooleanField(
-                required=False, label=f"Include {name}"
+                required=False, initial=True, label=f"Include {name}"
             )
             self.fields[f"generalise:{name}"] = forms.ChoiceField(
                 required=False, label=f"Generalise {name}", choices=generalisation.CHOICES

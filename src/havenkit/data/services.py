@@ -3,7 +3,7 @@
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,12 +15,14 @@ from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.core.files import files_with_hashes, remove_tree, sha256_of_file
+from havenkit.core.models import Outcome
 from havenkit.data import catalogue, dummy, generalisation, keys
 from havenkit.data.catalogue import VariableDeclaration
 from havenkit.data.generalisation import GeneralisationError
 from havenkit.data.models import Dataset, DatasetVersion, Extract, Variable
 from havenkit.deid.pseudonymise import PSEUDONYM_SCHEME, pseudonymise_column
 from havenkit.deid.risk import k_anonymity_report
+from havenkit.projects import services as projects
 
 # The identifier column of every table, and the column that replaces it in an extract.
 CHI_COLUMN = "chi"
@@ -95,7 +97,11 @@ def create_extract(
     recipe: dict,
     created_by: Any,
 ) -> Extract:
-    """Store already-minimised, already-pseudonymised tables as the project's next extract."""
+    """Store already-minimised, already-pseudonymised tables as the project's next extract.
+
+    Storage only: it trusts its caller to have checked the tables against the project's
+    approved application, as :func:`build_linked_extract` does.
+    """
     previous = current_extract(project)
     version = previous.version + 1 if previous else 1
     storage_path = f"extracts/project-{project.pk}/v{version}"
@@ -169,7 +175,124 @@ def dummy_extract_directory(extract: Extract) -> Path:
 
 
 class ExtractRequestError(ValueError):
-    """The variables asked for are not in the dataset version, or its files have changed."""
+    """The variables asked for are not in the dataset version, or not approved for the
+    project, or the version's files have changed."""
+
+
+def may_include(approved: dict[int, set[str]], dataset_id: int, name: str, linking: bool) -> bool:
+    """Whether the "table.column" ``name`` of a dataset may go into the project's extract.
+
+    A variable may when the project's application was approved for it (``approved``, from
+    :func:`havenkit.projects.services.approved_variables`). A table's CHI column, which only
+    ever leaves as the project's pseudonym, may also when the application asked for that
+    dataset's CHI in any of its tables (the same person in every table), or when the extract
+    links several datasets: linkage on CHI needs it, and the pseudonym is what joins them.
+    """
+    names = approved.get(dataset_id, set())
+    if name in names:
+        return True
+    if name.partition(".")[2] != CHI_COLUMN:
+        return False
+    return linking or any(other.partition(".")[2] == CHI_COLUMN for other in names)
+
+
+def _refuse_extract(project: Any, created_by: Any, reason: str, **details: Any) -> NoReturn:
+    """Record in the audit log that an extract was refused, then raise the reason."""
+    audit.record(
+        "extract.refused",
+        actor=created_by,
+        obj=project,
+        project=project,
+        outcome=Outcome.DENIED,
+        details={**details, "reason": reason},
+    )
+    raise ExtractRequestError(reason)
+
+
+def _words(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _approved_or_refused(project: Any, created_by: Any) -> dict[int, set[str]]:
+    """The project's approved variables per dataset id, or a refusal when it has none."""
+    approved = projects.approved_variables(project)
+    if not approved:
+        _refuse_extract(
+            project,
+            created_by,
+            f"{project.reference} has no approved application naming datasets and variables "
+            f"(the project is {project.get_status_display().lower()}), so no extract can be "
+            "built for it. An extract holds only what an approved application asked for.",
+        )
+    return approved
+
+
+def check_approved_datasets(
+    project: Any, dataset_versions: list[DatasetVersion], created_by: Any
+) -> dict[int, set[str]]:
+    """Refuse a dataset version whose dataset the project's application did not ask for;
+    return the approved variables per dataset id."""
+    approved = _approved_or_refused(project, created_by)
+    others = [
+        str(version.dataset) for version in dataset_versions if version.dataset_id not in approved
+    ]
+    if others:
+        titles = Dataset.objects.filter(pk__in=approved).values_list("title", flat=True)
+        _refuse_extract(
+            project,
+            created_by,
+            f"The application for {project.reference} did not ask for {_words(others)}, so "
+            f"it cannot go into its extract. It was approved for {_words(list(titles))}.",
+            datasets=others,
+        )
+    return approved
+
+
+def _check_approved_variables(
+    project: Any,
+    variables: dict[str, list[str]],
+    sources: dict[str, DatasetVersion],
+    approved: dict[int, set[str]],
+    created_by: Any,
+) -> None:
+    """Refuse every chosen variable the project's application was not approved for."""
+    linking = len(set(sources.values())) > 1
+    refused = [
+        f"{table}.{column}"
+        for table, columns in variables.items()
+        for column in columns
+        if not may_include(approved, sources[table].dataset_id, f"{table}.{column}", linking)
+    ]
+    if not refused:
+        return
+    allowed = "; ".join(
+        f"{version.dataset}: {', '.join(sorted(approved[version.dataset_id]))}"
+        for version in dict.fromkeys(sources.values())
+    )
+    verb = "are not variables" if len(refused) > 1 else "is not a variable"
+    chi = any(name.partition(".")[2] == CHI_COLUMN for name in refused)
+    _refuse_extract(
+        project,
+        created_by,
+        f"{_words(refused)} {verb} the application for {project.reference} was approved for, "
+        f"so no extract was built. Approved: {allowed}."
+        + (
+            f" A {CHI_COLUMN} column goes into an extract, as the pseudonym, only when the "
+            "application asked for the dataset's CHI or the extract links several datasets."
+            if chi
+            else ""
+        ),
+        variables=refused,
+    )
+
+
+def _approval_for_recipe(approved: dict[int, set[str]]) -> list[dict[str, Any]]:
+    """The approved variables an extract was checked against, as its recipe keeps them."""
+    titles = Dataset.objects.in_bulk(list(approved))
+    return [
+        {"dataset": titles[pk].title, "dataset_id": pk, "variables": sorted(names)}
+        for pk, names in sorted(approved.items())
+    ]
 
 
 def _write_read_only_parquet(
@@ -463,17 +586,23 @@ def build_linked_extract(
     choice of :mod:`generalisation`. Each table gets a disclosure-risk report on its
     quasi-identifiers (by default those the catalogue marks); the recipe names every source
     version and is enough to rebuild the extract exactly.
+
+    Only what the project's approved application asked for goes in (see :func:`may_include`):
+    anything else is refused, naming it, before any file is read, and the refusal is audited.
+    The recipe keeps the approved variables the extract was checked against.
     """
     if not dataset_versions:
         raise ExtractRequestError("Choose at least one dataset version.")
     if not variables:
         raise ExtractRequestError("An extract needs at least one table.")
+    approved = check_approved_datasets(project, dataset_versions, created_by)
     sources = table_sources(dataset_versions, variables)
     for version in dataset_versions:
         chosen = {table: names for table, names in variables.items() if sources[table] == version}
         if not chosen:
             raise ExtractRequestError(f"No variables were chosen from {version}.")
         _check_variables(version, chosen)
+    _check_approved_variables(project, variables, sources, approved, created_by)
     generalisations = {name: spec for name, spec in (generalisations or {}).items() if spec}
     key_version = keys.CURRENT_KEY_VERSION
     key = keys.project_key(project.pk, key_version)
@@ -507,6 +636,13 @@ def build_linked_extract(
         ],
         "linked_on": CHI_COLUMN if len(dataset_versions) > 1 else None,
         "variables": variables,
+        "approved_variables": _approval_for_recipe(approved),
+        "linkage_keys": sorted(
+            f"{table}.{CHI_COLUMN}"
+            for table, columns in variables.items()
+            if CHI_COLUMN in columns
+            and f"{table}.{CHI_COLUMN}" not in approved[sources[table].dataset_id]
+        ),
         "generalisations": generalisations,
         "quasi_identifiers": quasi_identifiers,
         "k_threshold": k_threshold,

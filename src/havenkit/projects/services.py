@@ -1,5 +1,6 @@
 """What other apps may ask of projects."""
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,29 @@ def pis_of_member(user: Any) -> list[Any]:
     return [project.pi for project in projects]
 
 
+# States in which a project's application stands approved, so data may be prepared for it.
+DATA_APPROVED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.ACTIVE)
+
+
+def approved_variables(project: Project) -> dict[int, set[str]]:
+    """The variables the project's approved application asked for, as "table.column" names
+    per dataset id: all an extract for it may hold.
+
+    Empty unless the application is approved or the project active, so nothing is prepared for
+    a draft, a rejected or a closing project. The application names variables by table and
+    column only, so each is counted under every chosen dataset that has a table of that name.
+    """
+    if project.status not in DATA_APPROVED_STATUSES:
+        return {}
+    approved = {}
+    for dataset in project.datasets.prefetch_related("versions"):
+        tables = {table for version in dataset.versions.all() for table in version.tables}
+        chosen = {name for name in project.variables if name.partition(".")[0] in tables}
+        if chosen:
+            approved[dataset.pk] = chosen
+    return approved
+
+
 def registered_projects() -> QuerySet[Project]:
     """Projects the public transparency register lists."""
     return Project.objects.filter(status__in=REGISTERED_STATUSES).order_by("-approved_at")
@@ -55,8 +79,11 @@ def create_active_project(
     start_date: date,
     end_date: date,
     approved_by: Any,
+    datasets: Iterable[Any] = (),
+    variables: Iterable[str] = (),
 ) -> Project:
-    """Record a project that has been approved and is active, with its PI and researchers.
+    """Record a project that has been approved and is active, with its PI and researchers,
+    and the ``datasets`` and ``variables`` ("table.column") its application was approved for.
 
     The application and triage journey that leads here is its own issue; this is the state
     the rest of the haven needs to exist for a project to be worked on.
@@ -74,7 +101,9 @@ def create_active_project(
         start_date=start_date,
         end_date=end_date,
         approved_at=timezone.now(),
+        variables=list(variables),
     )
+    project.datasets.set(datasets)
     audit.record("project.approved", actor=approved_by, obj=project, project=project)
     Membership.objects.create(
         project=project, user=pi, project_role=Membership.ProjectRole.PI, ends_on=end_date

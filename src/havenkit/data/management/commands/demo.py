@@ -428,6 +428,13 @@ def ensure_project(
         start_date=today,
         end_date=today + timedelta(days=365),
         approved_by=accounts["alex"],
+        # The application approved exactly what the demo extract holds.
+        datasets=[dataset_version.dataset],
+        variables=[
+            f"{table}.{column}"
+            for table, columns in EXTRACT_VARIABLES.items()
+            for column in columns
+        ],
     )
     return project, True
 
