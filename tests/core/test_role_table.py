@@ -15,6 +15,7 @@ from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
 from havenkit.data import imports
 from havenkit.outputs import services as outputs
+from havenkit.outputs import signing
 from havenkit.outputs.services import FileChoice
 from havenkit.workspaces.models import CodeFile
 from tests.conftest import sign_in
@@ -88,7 +89,26 @@ PAGES = [
     ),
     Page("people:my_accreditation", "GET", EVERYONE),
     Page("people:checks", "GET", frozenset({"administrator"})),
+    Page("people:people", "GET", frozenset({"administrator"})),
+    Page("people:new_person", "GET", frozenset({"administrator"})),
+    Page("people:new_person", "POST", frozenset({"administrator"})),
+    Page("people:person", "GET", frozenset({"administrator"})),
+    Page("people:grant_role", "POST", frozenset({"administrator"})),
+    Page("people:revoke_role", "POST", frozenset({"administrator"})),
+    Page("people:deactivate", "POST", frozenset({"administrator"})),
+    Page("people:reactivate", "POST", frozenset({"administrator"})),
+    Page("people:reset_second_factor", "POST", frozenset({"administrator"})),
 ]
+
+
+PEOPLE_PAGES_ABOUT_A_PERSON = {
+    "people:person",
+    "people:grant_role",
+    "people:revoke_role",
+    "people:deactivate",
+    "people:reactivate",
+    "people:reset_second_factor",
+}
 
 
 def _people(haven, make_person) -> dict[str, object]:
@@ -119,6 +139,8 @@ def _url(page: Page, haven) -> str:
             uploaded_by=haven.researcher,
         )
         return reverse(page.name, args=[project_import.pk])
+    if page.name in PEOPLE_PAGES_ABOUT_A_PERSON:
+        return reverse(page.name, args=[haven.researcher.pk])
     if app in ("core", "data", "applications", "people"):
         return reverse(page.name)
     if app == "workspaces":
@@ -199,3 +221,12 @@ def test_the_public_register_is_open_to_everyone(haven, make_person):
     assert Client().get(reverse("projects:register")).status_code == 200
     for person in _people(haven, make_person).values():
         assert sign_in(Client(), person).get(reverse("projects:register")).status_code == 200
+
+
+def test_the_release_key_is_open_to_everyone(haven, make_person):
+    """Public like the register: anyone checking released outputs needs the haven's key."""
+    signing.haven_public_key()
+    url = reverse("projects:release_key")
+    assert Client().get(url).status_code == 200
+    for person in _people(haven, make_person).values():
+        assert sign_in(Client(), person).get(url).status_code == 200

@@ -102,7 +102,7 @@ def test_a_person_records_training_and_an_administrator_verifies_it(make_person,
     assert not record.is_verified
     page = client.get("/account/accreditation/")
     assert b"Awaiting verification" in page.content
-    assert b"no verified, unexpired accreditation" in page.content
+    assert b"Your training record is waiting for an administrator to verify it." in page.content
     assert client.get(f"/account/accreditation/{record.pk}/evidence").getvalue() == (
         b"%PDF-1.4 certificate"
     )

@@ -102,7 +102,34 @@ def test_expiry_closes_the_workspace_page(project, clear, clock, client):
     sign_in(client, rosa)
     response = client.get(f"/projects/{project.pk}/")
     assert response.status_code == 403
+    assert "verified, unexpired accreditation" in response.content.decode()
     assert events("access.denied")[-1].actor_username == "rosa"
+
+
+def test_a_non_member_is_told_only_that_the_workspace_is_for_members(project, make_person, client):
+    sign_in(client, make_person(Role.RESEARCHER, username="outsider"))
+    response = client.get(f"/projects/{project.pk}/")
+    assert response.status_code == 403
+    assert "Only members of this project can see its workspace." in response.content.decode()
+
+
+def test_your_accreditation_speaks_to_you_about_missing_training(project, client):
+    rosa = researcher_of(project)
+    sign_in(client, rosa)
+    page = client.get("/account/accreditation/").content.decode()
+    assert "You have no verified accreditation: record your training below" in page
+    assert "You have not signed version" in page
+    assert "They have" not in page
+
+
+def test_your_accreditation_says_when_it_expired(project, clear, clock, client):
+    rosa = researcher_of(project)
+    record = clear(rosa, days=3)
+    clock.advance(4)
+    sign_in(client, rosa)
+    page = client.get("/account/accreditation/").content.decode()
+    assert f"Your accreditation expired on {record.expires_on:%d %B %Y}" in page
+    assert "They have" not in page
 
 
 def test_evidence_is_stored_under_havenkit_home(settings, make_person):

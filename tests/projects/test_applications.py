@@ -4,6 +4,7 @@ returns with questions, and every refusal with its message."""
 from datetime import date, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from havenkit.core.models import AuditEvent, Outcome
@@ -337,7 +338,7 @@ def test_rejecting_needs_a_note(applicant, make_person, smr01, signed_in_client)
     applications.submit(project, by=applicant)
     approver = signed_in_client(Role.APPROVER)
     response = approver.post(
-        f"/applications/{project.pk}/decide", {"decision": "refuse", "note": ""}, follow=True
+        f"/applications/{project.pk}/decide", {"decision": "reject", "note": ""}, follow=True
     )
     assert b"Say why the application is rejected" in response.content
     project.refresh_from_db()
@@ -528,3 +529,112 @@ def test_a_submitted_application_cannot_be_edited(applicant, smr01):
         applications.save_step(project, 1, {"title": "Changed"}, by=applicant)
     project.refresh_from_db()
     assert project.title == "Statins and stroke"
+
+
+# The approver's Applications list, and the panel member's way in.
+
+
+def test_active_and_closing_projects_are_on_the_approvers_list(
+    applicant, make_person, smr01, signed_in_client
+):
+    precedent(make_person, [smr01])
+    approver = make_person(Role.APPROVER)
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.age"])
+    applications.submit(project, by=applicant)
+    applications.decide_fast_track(project, approve=True, note="", by=approver)
+    applications.activate(project, by=approver)
+    client = signed_in_client(person=approver)
+
+    page = client.get("/applications/").content.decode()
+    assert project.reference in page
+    assert "Start closing the project" in page
+
+    applications.begin_closing(project, by=approver)
+    closing = client.get("/applications/", {"state": "closing"}).content.decode()
+    assert project.reference in closing
+    assert "Close the project" in closing
+    active = client.get("/applications/", {"state": "active"}).content.decode()
+    assert project.reference not in active
+
+    applications.close(project, by=approver)
+    assert project.reference not in client.get("/applications/").content.decode()
+
+
+def test_an_approver_on_the_team_is_offered_no_step(
+    applicant, make_person, smr01, signed_in_client
+):
+    precedent(make_person, [smr01])
+    colleague = make_person(Role.APPROVER, username="colleague")
+    project = fill(
+        applications.start(applicant), applicant, [smr01], ["admissions.age"], team=[colleague]
+    )
+    applications.submit(project, by=applicant)
+    page = signed_in_client(person=colleague).get("/applications/").content.decode()
+    assert project.reference in page
+    assert "None: you are on its team" in page
+    assert ">Decide<" not in page
+
+
+def test_a_panel_member_with_no_other_role_reaches_their_applications(
+    applicant, make_person, smr01, signed_in_client
+):
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.chi"])
+    applications.submit(project, by=applicant)
+    clinician = make_person(Role.RESEARCHER, username="clinician")
+    client = signed_in_client(person=clinician)
+    assert b'href="/applications/"' not in client.get("/").content
+
+    applications.assign_panel(project, [clinician], clinician, by=make_person(Role.APPROVER))
+    assert b'href="/applications/"' in client.get("/").content
+    page = client.get("/applications/").content.decode()
+    assert "Applications on your panel" in page
+    assert f'href="/applications/{project.pk}/"' in page
+    assert "Start a new application" not in page
+
+
+def test_the_register_names_the_datasets_from_approval(applicant, make_person, smr01):
+    prescribing = add_dataset("Prescribing", {"items": ["chi", "drug"]})
+    precedent(make_person, [smr01, prescribing])
+    project = fill(
+        applications.start(applicant), applicant, [smr01, prescribing], ["admissions.age"]
+    )
+    applications.submit(project, by=applicant)
+    applications.decide_fast_track(project, approve=True, note="", by=make_person(Role.APPROVER))
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.APPROVED
+    assert project.datasets_used == "Prescribing, SMR01"
+    page = Client().get("/register/", {"q": "Prescribing"}).content.decode()
+    assert project.reference in page
+    assert "Prescribing, SMR01" in page
+
+
+def test_a_rejected_application_names_no_datasets(applicant, make_person, smr01):
+    precedent(make_person, [smr01])
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.age"])
+    applications.submit(project, by=applicant)
+    applications.decide_fast_track(
+        project, approve=False, note="Out of scope.", by=make_person(Role.APPROVER)
+    )
+    assert project.datasets_used == ""
+
+
+def test_the_fast_track_form_says_reject_throughout(
+    applicant, make_person, smr01, signed_in_client
+):
+    precedent(make_person, [smr01])
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.age"])
+    applications.submit(project, by=applicant)
+    approver = signed_in_client(Role.APPROVER)
+    page = approver.get(f"/applications/{project.pk}/").content.decode()
+    assert 'value="reject">Reject</button>' in page
+    assert "Needed when you reject." in page
+    assert "efuse" not in page
+    response = approver.post(
+        f"/applications/{project.pk}/decide", {"decision": "refuse", "note": "x"}, follow=True
+    )
+    assert b"Press Approve or Reject." in response.content
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.FAST_TRACK
+    approver.post(f"/applications/{project.pk}/decide", {"decision": "reject", "note": "No."})
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.REJECTED

@@ -96,7 +96,22 @@ def dataset_with_use(projects, make_person):
     version = DatasetVersion.objects.create(dataset=dataset, version=1, storage_path="x")
     extract = Extract.objects.create(project=projects[1], dataset_version=version, storage_path="y")
     rosa = make_person(Role.RESEARCHER, username="rosa")
-    audit.record("job.submitted", actor=rosa, obj=projects[1], project=projects[1])
+    audit.record(
+        "job.submitted",
+        actor=rosa,
+        obj=projects[1],
+        project=projects[1],
+        details={"extract": extract.pk, "data": "real"},
+    )
+    # A run on the dummy data reads none of the extract's records: not an access.
+    dummy = make_person(Role.RESEARCHER, username="dummy_runner")
+    audit.record(
+        "job.submitted",
+        actor=dummy,
+        obj=projects[1],
+        project=projects[1],
+        details={"extract": extract.pk, "data": "dummy"},
+    )
     release(projects[1], [{"name": "rates.csv", "extract_id": extract.pk}], actor=rosa)
     audit.record("job.submitted", actor=rosa, obj=projects[0], project=projects[0])
     return dataset
@@ -109,7 +124,7 @@ def test_the_access_report_says_who_used_a_dataset_and_what_left(
     today = date.today().isoformat()
     query = {"dataset": dataset_with_use.pk, "date_from": today, "date_to": today}
     page = client.get("/applications/reports/access/", query)
-    assert b"Ran code on the project&#x27;s extract" in page.content
+    assert b"Ran code on the project&#x27;s real extract" in page.content
     assert b"rates.csv" in page.content
     rows = list(
         csv.reader(
@@ -124,7 +139,7 @@ def test_the_access_report_says_who_used_a_dataset_and_what_left(
     assert [(row[1], row[2], row[4]) for row in rows[1:]] == [
         ("rosa", "HK-2026-002", ""),
         ("rosa", "HK-2026-002", "rates.csv"),
-    ], "only the project with an extract of this dataset appears"
+    ], "only real-data runs of the project with an extract of this dataset appear"
 
 
 def test_the_access_report_outside_the_dates_is_empty(dataset_with_use, signed_in_client):

@@ -42,6 +42,12 @@ def _require_any_role(user: Any, roles: tuple[Role, ...]) -> None:
 
 def _require_membership(user: Any, project: Any) -> None:
     if not project.has_member(user):
+        if project.lists_member(user):
+            raise Denied(
+                "You are a member of this project but cannot enter it today: you need a "
+                "verified, unexpired accreditation and the current user agreement signed. "
+                "See Your accreditation."
+            )
         raise Denied("Only members of this project can see its workspace.")
 
 
@@ -219,6 +225,28 @@ def _review_project_import(user: Any, project_import: Any) -> None:
         )
 
 
+def _follow_applications(user: Any, obj: Any = None) -> None:
+    """Applicants, approvers and panel members (``user.panel_seats``) have applications to
+    follow, so the menu offers them the Applications page."""
+    if user.is_authenticated and (
+        user.has_role(Role.PI) or user.has_role(Role.APPROVER) or user.panel_seats.exists()
+    ):
+        return
+    raise Denied("Only applicants, approvers and panel members have applications to follow.")
+
+
+def _deactivate_account(user: Any, person: Any) -> None:
+    _manage_people(user)
+    if person.pk == user.pk:
+        raise Denied("You cannot deactivate your own account: ask another administrator.")
+
+
+def _reset_second_factor(user: Any, person: Any) -> None:
+    _manage_people(user)
+    if person.pk == user.pk:
+        raise Denied("You cannot reset your own second factor: ask another administrator.")
+
+
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "view_home": _signed_in,
     "view_audit_log": _view_audit_log,
@@ -245,6 +273,8 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "withdraw_dataset_version": _withdraw_dataset_version,
     "manage_people": _manage_people,
     "verify_accreditation": _verify_accreditation,
+    "deactivate_account": _deactivate_account,
+    "reset_second_factor": _reset_second_factor,
     "request_membership_change": _request_membership_change,
     "view_membership_requests": _view_membership_requests,
     "decide_membership_request": _decide_membership_request,
@@ -255,6 +285,7 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "decide_application": _decide_application,
     "vote_on_application": _vote_on_application,
     "chair_panel": _chair_panel,
+    "follow_applications": _follow_applications,
     "view_access_report": _view_access_report,
     "view_haven_report": _view_haven_report,
 }

@@ -15,6 +15,7 @@ from havenkit.core import audit, permissions
 from havenkit.core.models import AuditEvent, Outcome
 from havenkit.outputs import services as outputs
 from havenkit.projects import services as projects
+from havenkit.projects import transparency
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -31,7 +32,9 @@ class AuditFilterForm(forms.Form):
 
     action = forms.CharField(required=False, max_length=80, label="Action (starts with)")
     actor = forms.CharField(required=False, max_length=150, label="Username")
-    project = forms.CharField(required=False, max_length=80, label="Project number")
+    project = forms.CharField(
+        required=False, max_length=80, label="Project reference (for example HK-2026-001)"
+    )
     outcome = forms.ChoiceField(required=False, choices=[("", "Any"), *Outcome.choices])
     date_from = forms.DateField(required=False, label="From (YYYY-MM-DD)")
     date_to = forms.DateField(required=False, label="To (YYYY-MM-DD)")
@@ -41,6 +44,18 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("The 'from' date must be on or before the 'to' date.")
         return data
+
+    def clean_project(self) -> str:
+        """The audit log's id for the project: given by its reference, or by its number."""
+        given = self.cleaned_data["project"].strip()
+        if not given or given.isdigit():
+            return given
+        project_id = transparency.project_id_of(given)
+        if project_id is None:
+            raise forms.ValidationError(
+                f"No project has the reference {given}: check it on the project's pages."
+            )
+        return project_id
 
     def filter(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
         data = self.cleaned_data
@@ -78,10 +93,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Events name projects by id; people know them by their HK- reference.
+    references = transparency.project_references({event.project_id for event in page})
+    rows = [(event, references.get(event.project_id, event.project_id)) for event in page]
     return render(
         request,
         "core/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 

@@ -50,7 +50,7 @@ def my_accreditation(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "records": request.user.accreditations.all(),
-        "blockers": accreditation.access_blockers(request.user),
+        "blockers": accreditation.access_blockers(request.user, to_person=True),
         "agreement_version": accreditation.USER_AGREEMENT_VERSION,
         "signed": request.user.agreement_signatures.filter(
             version=accreditation.USER_AGREEMENT_VERSION

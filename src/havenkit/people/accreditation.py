@@ -142,19 +142,68 @@ def accredited_until(person: User) -> date | None:
     return latest.expires_on if latest else None
 
 
-def access_blockers(person: User, on: date | None = None) -> list[str]:
-    """Why this person cannot be given project access on ``on``: empty when they can."""
+def accreditation_state(person: User, on: date | None = None) -> str:
+    """One line on where the person's accreditation stands, for the administrator's list.
+
+    Reads ``person.accreditations.all()``, so a list prefetches them rather than asking per row.
+    """
+    on = on or _today()
+    records = list(person.accreditations.all())
+    verified = sorted(
+        (record for record in records if record.is_verified), key=lambda record: record.expires_on
+    )
+    if verified and verified[-1].expires_on >= on:
+        return f"Accredited until {verified[-1].expires_on:%Y-%m-%d}"
+    if any(not record.is_verified for record in records):
+        return "Training awaiting verification"
+    if verified:
+        return f"Expired on {verified[-1].expires_on:%Y-%m-%d}"
+    return "No training recorded"
+
+
+def _no_accreditation_to_you(person: User, on: date) -> str:
+    lapsed = (
+        person.accreditations.filter(verified_at__isnull=False, expires_on__lt=on)
+        .order_by("-expires_on")
+        .first()
+    )
+    if person.accreditations.filter(verified_at__isnull=True, expires_on__gte=on).exists():
+        return "Your training record is waiting for an administrator to verify it."
+    if lapsed:
+        return (
+            f"Your accreditation expired on {lapsed.expires_on:%d %B %Y}: record your renewed "
+            "training below and an administrator will verify it."
+        )
+    return (
+        "You have no verified accreditation: record your training below and an administrator "
+        "will verify it."
+    )
+
+
+def access_blockers(person: User, on: date | None = None, *, to_person: bool = False) -> list[str]:
+    """Why this person cannot be given project access on ``on``: empty when they can.
+
+    Written about the person for a PI or an approver, or to them (``to_person``) on their own
+    accreditation page.
+    """
     on = on or _today()
     reasons = []
     if not person.is_active or person.identity_status != IdentityStatus.VERIFIED:
-        reasons.append(f"{person.get_full_name() or person.username}'s identity is not verified.")
+        reasons.append(
+            "Your identity is not verified."
+            if to_person
+            else f"{person.get_full_name() or person.username}'s identity is not verified."
+        )
     if not current_accreditations(on).filter(user=person).exists():
         reasons.append(
-            "They have no verified, unexpired accreditation: they must record their training "
-            "and an administrator must verify it."
+            _no_accreditation_to_you(person, on)
+            if to_person
+            else "They have no verified, unexpired accreditation: they must record their "
+            "training and an administrator must verify it."
         )
     if not person.agreement_signatures.filter(version=USER_AGREEMENT_VERSION).exists():
-        reasons.append(f"They have not signed version {USER_AGREEMENT_VERSION} of the agreement.")
+        subject = "You have" if to_person else "They have"
+        reasons.append(f"{subject} not signed version {USER_AGREEMENT_VERSION} of the agreement.")
     return reasons
 
 

@@ -5,8 +5,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 
+from havenkit.core.roles import Role
 from havenkit.people.models import User
 from havenkit.people.signin import RECOVERY_CODE_LENGTH, TOTP_CODE_LENGTH
+
+CHECKBOXES = (forms.CheckboxInput, forms.CheckboxSelectMultiple)
 
 
 class NhsForm(forms.Form):
@@ -24,13 +27,19 @@ class NhsForm(forms.Form):
 
     def _describe(self, name: str) -> None:
         field = self.fields[name]
+        if isinstance(field.widget, CHECKBOXES):
+            return  # their fieldset carries the hint and the error (people/_checkboxes.html)
         field_id = self[name].auto_id
         described_by = []
         if field.help_text:
             described_by.append(f"{field_id}-hint")
+        # The first class names the component (nhsuk-input, nhsuk-select...); its --error twin
+        # is added while the field has an error, keeping any width class.
+        classes = [css for css in field.widget.attrs["class"].split() if "--error" not in css]
         if self._errors is not None and name in self._errors:
             described_by.append(f"{field_id}-error")
-            field.widget.attrs["class"] = "nhsuk-input nhsuk-input--error"
+            classes.append(f"{classes[0]}--error")
+        field.widget.attrs["class"] = " ".join(classes)
         if described_by:
             field.widget.attrs["aria-describedby"] = " ".join(described_by)
 
@@ -264,3 +273,77 @@ class IdentityCheckForm(NhsForm):
         help_text="What you checked the person against, for example a staff card and passport.",
         error_messages={"required": "Say what evidence of identity you checked."},
     )
+
+
+class ReasonField(forms.CharField):
+    """Why an administrator changes an account: required, and written to the audit log."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            label="Reason",
+            max_length=500,
+            help_text="Written to the audit log, for example the ticket or request it answers.",
+            error_messages={"required": "Give a reason: it is written to the audit log."},
+            widget=forms.TextInput(attrs={"class": "nhsuk-input"}),
+            **kwargs,
+        )
+
+
+class NewAccountForm(NhsForm):
+    """An account an administrator creates: the person gets a one-time password."""
+
+    username = forms.CharField(
+        label="Username",
+        max_length=150,
+        validators=[User.username_validator],
+        error_messages={
+            "required": "Enter a username.",
+            "invalid": "A username may hold only letters, digits and @ . + - _",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    full_name = forms.CharField(
+        label="Full name", max_length=150, error_messages={"required": "Enter the full name."}
+    )
+    email = forms.EmailField(
+        label="Email address",
+        error_messages={
+            "required": "Enter the email address.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+    )
+    roles = forms.MultipleChoiceField(
+        label="Roles",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "nhsuk-checkboxes__input"}),
+        error_messages={
+            "required": "Choose at least one role.",
+            "invalid_choice": "Choose roles from the list: %(value)s is not a role in this haven.",
+        },
+    )
+    send_by_email = forms.BooleanField(
+        label="Email the one-time password to the person instead of showing it here",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "nhsuk-checkboxes__input"}),
+    )
+
+
+class RoleChangeForm(NhsForm):
+    """A role to grant or revoke, and why."""
+
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("", "Choose a role"), *Role.choices],
+        error_messages={
+            "required": "Choose a role.",
+            "invalid_choice": "Choose a role from the list: %(value)s is not a role in this haven.",
+        },
+        widget=forms.Select(attrs={"class": "nhsuk-select"}),
+    )
+    reason = ReasonField()
+
+
+class ReasonForm(NhsForm):
+    """Deactivating, reactivating or resetting a second factor needs only a reason."""
+
+    reason = ReasonField()

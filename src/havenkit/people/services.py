@@ -35,15 +35,16 @@ def create_person(
     return person
 
 
-def grant_role(person: User, role: Role, *, granted_by: User | None = None) -> RoleGrant:
+def grant_role(
+    person: User, role: Role, *, granted_by: User | None = None, reason: str = ""
+) -> RoleGrant:
+    """Give ``person`` the role (once: granting a held role changes nothing and is not audited)."""
     grant, created = RoleGrant.objects.get_or_create(
         user=person, role=role, defaults={"granted_by": granted_by}
     )
     if created:
-        audit.record(
-            "role.granted",
-            actor=granted_by,
-            obj=person,
-            details={"username": person.username, "role": str(role)},
-        )
+        details = {"username": person.username, "role": str(role)}
+        if reason:
+            details["reason"] = reason
+        audit.record("role.granted", actor=granted_by, obj=person, details=details)
     return grant

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from havenkit.people import account_views, views
+from havenkit.people import account_views, admin_views, views
 
 app_name = "people"
 
@@ -19,6 +19,18 @@ urlpatterns = [
         "account/accreditation/<int:accreditation_id>/evidence",
         account_views.evidence,
         name="evidence",
+    ),
+    path("people/", admin_views.people, name="people"),
+    path("people/new/", admin_views.new_person, name="new_person"),
+    path("people/<int:person_id>/", admin_views.person, name="person"),
+    path("people/<int:person_id>/roles/grant", admin_views.grant_role, name="grant_role"),
+    path("people/<int:person_id>/roles/revoke", admin_views.revoke_role, name="revoke_role"),
+    path("people/<int:person_id>/deactivate", admin_views.deactivate, name="deactivate"),
+    path("people/<int:person_id>/reactivate", admin_views.reactivate, name="reactivate"),
+    path(
+        "people/<int:person_id>/second-factor/reset",
+        admin_views.reset_second_factor,
+        name="reset_second_factor",
     ),
     path("people/checks/", account_views.checks, name="checks"),
     path("people/<int:person_id>/verify", account_views.verify_identity, name="verify_identity"),

@@ -16,7 +16,8 @@ from havenkit.projects import applications, closure
 from havenkit.projects.forms import (
     STEP_FORMS,
     AnswerForm,
-    DecisionForm,
+    ApproverListForm,
+    FastTrackDecisionForm,
     OutcomeForm,
     PanelForm,
     QuestionsForm,
@@ -34,14 +35,29 @@ def _to_detail(project: Project) -> HttpResponseRedirect:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    """Your applications and, for approvers, those waiting for a decision."""
-    permissions.check(request.user, "view_home")
+    """Your applications, those whose panel you sit on and, for approvers, every project with a
+    step left for an approver (narrowed to one state if asked), each with the step this person
+    may take."""
+    user = request.user
+    permissions.check(user, "view_home")
     context = {
-        "mine": Project.objects.filter(pi=request.user).order_by("-created_at"),
-        "may_apply": permissions.can(request.user, "apply_for_project"),
+        "mine": Project.objects.filter(pi=user).order_by("-created_at"),
+        "panels": applications.on_panels_of(user),
+        "may_apply": permissions.can(user, "apply_for_project"),
     }
-    if permissions.can(request.user, "view_applications"):
-        context["waiting"] = applications.awaiting_decision()
+    if permissions.can(user, "view_applications"):
+        form = ApproverListForm(request.GET or None)
+        state = form.cleaned_data["state"] if form.is_valid() else ""
+        context["state_form"] = form
+        context["followed"] = [
+            (
+                project,
+                applications.APPROVER_STEPS[project.status]
+                if permissions.can(user, "decide_application", project)
+                else "",
+            )
+            for project in applications.followed_by_approvers(state)
+        ]
     return render(request, "projects/applications.html", context)
 
 
@@ -131,7 +147,7 @@ def detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "deletion_due_on": closure.deletion_due_on(project),
         # Several forms share one page: each gets its own ids.
         "questions_form": QuestionsForm(auto_id="return-%s"),
-        "decision_form": DecisionForm(auto_id="decide-%s"),
+        "decision_form": FastTrackDecisionForm(auto_id="decide-%s"),
         "panel_form": PanelForm(auto_id="panel-%s"),
         "vote_form": VoteForm(auto_id="vote-%s"),
         "outcome_form": OutcomeForm(auto_id="outcome-%s"),
@@ -189,7 +205,7 @@ def answer(request: HttpRequest, project_id: int, question_id: int) -> HttpRespo
 @require_POST
 def decide(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _application(project_id)
-    form = DecisionForm(request.POST)
+    form = FastTrackDecisionForm(request.POST)
 
     def do() -> str:
         approve = form.cleaned_data["decision"] == "approve"

@@ -64,6 +64,14 @@ OWNERS = {
     S.CLOSING: "an approver, to close the project (the workspace is read-only)",
     S.CLOSED: "nobody: the workspace is kept read-only, then deleted after the retention period",
 }
+# The step an approver takes on an application in each state, as the Applications list offers it.
+APPROVER_STEPS = {
+    S.FAST_TRACK: "Decide",
+    S.PANEL_REVIEW: "Assign the panel",
+    S.APPROVED: "Make the project active",
+    S.ACTIVE: "Start closing the project",
+    S.CLOSING: "Close the project",
+}
 
 # The fields each step of the form fills, and the words used when one is missing.
 STEP_FIELDS: dict[int, dict[str, str]] = {
@@ -320,10 +328,17 @@ def _triage(project: Project) -> None:
     )
 
 
+def register_datasets(project: Project) -> str:
+    """The datasets an application asked for, as the public register lists them."""
+    return ", ".join(project.datasets.order_by("title").values_list("title", flat=True))
+
+
 def _decision_made(project: Project, approve: bool, *, by: Any, note: str, action: str) -> None:
     project.decided_at = timezone.now()
     if approve:
         project.approved_at = project.decided_at
+        # The public register names the datasets from approval on, not only once active.
+        project.datasets_used = register_datasets(project)
     _move(project, S.APPROVED if approve else S.REJECTED, by=by, action=action, note=note)
 
 
@@ -436,11 +451,17 @@ def assign_panel(project: Project, members: list[Any], chair: Any, *, by: Any) -
     return project
 
 
-def awaiting_decision() -> QuerySet[Project]:
-    """Applications an approver or panel must act on, oldest submission first."""
-    return Project.objects.filter(status__in=[S.FAST_TRACK, S.PANEL_REVIEW, S.APPROVED]).order_by(
-        "submitted_at"
-    )
+def followed_by_approvers(state: str = "") -> QuerySet[Project]:
+    """Projects an approver still has a step to take on (all of them, or those in one state),
+    oldest submission first: from a decision to make to a project to close."""
+    states = [state] if state in APPROVER_STEPS else list(APPROVER_STEPS)
+    return Project.objects.filter(status__in=states).order_by("submitted_at")
+
+
+def on_panels_of(person: Any) -> QuerySet[Project]:
+    """Applications this person holds a panel seat on, newest submission first."""
+    seated = PanelSeat.objects.filter(member=person).values("project_id")
+    return Project.objects.filter(pk__in=seated).order_by("-submitted_at")
 
 
 def current_round(project: Project) -> int:
@@ -532,7 +553,6 @@ def activate(project: Project, *, by: Any) -> Project:
         )
     cleared = set(accreditation.cleared_people().values_list("pk", flat=True))
     with transaction.atomic():
-        project.datasets_used = ", ".join(project.datasets.values_list("title", flat=True))
         _move(project, S.ACTIVE, by=by, action="application.activated")
         people = [(project.pi, Membership.ProjectRole.PI)] + [
             (person, Membership.ProjectRole.RESEARCHER)

@@ -7,7 +7,8 @@ from django import forms
 from havenkit.data.models import Dataset
 from havenkit.people.forms import DateField, NhsForm
 from havenkit.people.models import User
-from havenkit.projects.models import MembershipChange, Vote
+from havenkit.projects.applications import APPROVER_STEPS
+from havenkit.projects.models import MembershipChange, ProjectStatus, Vote
 
 
 class MembershipRequestForm(NhsForm):
@@ -36,8 +37,44 @@ class MembershipRequestForm(NhsForm):
         return data
 
 
+class ApproverListForm(forms.Form):
+    """The state an approver narrows the Applications list to; empty for every state."""
+
+    state = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=[
+            ("", "Every state with a step for an approver"),
+            *((state, ProjectStatus(state).label) for state in APPROVER_STEPS),
+        ],
+        widget=forms.Select(attrs={"class": "nhsuk-select"}),
+    )
+
+
+class FastTrackDecisionForm(NhsForm):
+    """One approver's fast-track decision, carried by the button pressed: Approve or Reject, the
+    words of the application's own states, with a note the applicant sees."""
+
+    note = forms.CharField(
+        label="Note to the PI",
+        required=False,
+        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 2}),
+        help_text="Needed when you reject.",
+    )
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Press Approve or Reject.",
+            "invalid_choice": "Press Approve or Reject.",
+        },
+    )
+
+
 class DecisionForm(NhsForm):
-    """A note, and the decision carried by the button pressed (Approve or Refuse)."""
+    """A note, and the decision on a membership request carried by the button pressed (Approve
+    or Refuse, the words of the request's own states)."""
 
     note = forms.CharField(
         label="Note to the PI",

@@ -254,7 +254,10 @@ class PanelSeat(models.Model):
     """A member of the panel assigned to review one application; one seat is the chair's."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="panel_seats")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A person's seats, so the menu can offer Applications to a panel member with no other role.
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_seats"
+    )
     is_chair = models.BooleanField(default=False)
 
     class Meta:

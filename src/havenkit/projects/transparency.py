@@ -6,6 +6,7 @@ happened, so the register and the reports can never disagree with it.
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from havenkit.people.models import Accreditation
 from havenkit.projects import applications
 from havenkit.projects.models import Project, ProjectStatus, Track
 from havenkit.projects.services import registered_projects
+from havenkit.workspaces.models import DataSource
 
 
 def shows_pi() -> bool:
@@ -108,11 +110,26 @@ def as_dict(entry: RegisterEntry) -> dict[str, Any]:
     return asdict(entry)
 
 
+def project_references(project_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Each project's HK- reference by its id as the audit log stores it (a string); every
+    project's when ``project_ids`` is None."""
+    projects = Project.objects.all()
+    if project_ids is not None:
+        projects = projects.filter(pk__in=[pk for pk in project_ids if pk.isdigit()])
+    return {str(pk): reference for pk, reference in projects.values_list("pk", "reference")}
+
+
+def project_id_of(reference: str) -> str | None:
+    """The audit log's id for the project with this reference (any case), None if none has it."""
+    project = Project.objects.filter(reference__iexact=reference.strip()).first()
+    return None if project is None else str(project.pk)
+
+
 # Access reports.
 
 ACCESS_ACTIONS = {
     "extract.created": "Extract made for the project",
-    "job.submitted": "Ran code on the project's extract",
+    "job.submitted": "Ran code on the project's real extract",
     "release.released": "Outputs released",
     "release.downloaded": "Released outputs downloaded",
 }
@@ -140,7 +157,7 @@ def access_report(dataset: Dataset, start: date, end: date) -> list[Access]:
     extracts = Extract.objects.filter(dataset_version__dataset=dataset)
     extract_ids = set(extracts.values_list("pk", flat=True))
     project_ids = {str(pk) for pk in extracts.values_list("project_id", flat=True)}
-    references = dict(Project.objects.values_list("pk", "reference"))
+    references = project_references(project_ids)
     first, last = _day_bounds(start, end)
     events = AuditEvent.objects.filter(
         action__in=ACCESS_ACTIONS,
@@ -149,6 +166,9 @@ def access_report(dataset: Dataset, start: date, end: date) -> list[Access]:
     ).order_by("occurred_at", "id")
     accesses = []
     for event in events:
+        if event.action == "job.submitted" and event.details.get("data") == DataSource.DUMMY:
+            # Dummy data has the extract's shape but none of its records: no access to report.
+            continue
         files = event.details.get("manifest", {}).get("files", [])
         left = [f["name"] for f in files if f.get("extract_id") in extract_ids]
         if event.action == "release.downloaded":
@@ -158,7 +178,7 @@ def access_report(dataset: Dataset, start: date, end: date) -> list[Access]:
             Access(
                 occurred_at=event.occurred_at,
                 person=event.actor_username or "havenkit",
-                project=references.get(int(event.project_id), event.project_id),
+                project=references.get(event.project_id, event.project_id),
                 what=ACCESS_ACTIONS[event.action],
                 left=", ".join(str(name) for name in left),
             )

@@ -9,4 +9,5 @@ urlpatterns = [
     path("register.csv", views.register_csv, name="register_csv"),
     path("register.json", views.register_json, name="register_json"),
     path("feed.atom", views.RegisterFeed(), name="register_feed"),
+    path("release-key.pem", views.release_key, name="release_key"),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from havenkit.outputs import signing
 from havenkit.projects import transparency
 from havenkit.projects.models import REGISTERED_STATUSES, Project, Track
 
@@ -75,6 +76,26 @@ def register_json(request: HttpRequest) -> HttpResponse:
     _, entries = _entries(request)
     body = json.dumps({"projects": [transparency.as_dict(entry) for entry in entries]}, indent=2)
     return HttpResponse(body, content_type="application/json")
+
+
+def release_key(request: HttpRequest) -> HttpResponse:
+    """The haven's public release key, as ``havenkit release public-key`` prints it, so anyone
+    can check a released package with ``havenkit release verify`` without asking the haven.
+
+    Public like the register and not audited: it holds no secret. Reading it never makes a key;
+    a haven that has signed no release yet has none to publish.
+    """
+    try:
+        pem = signing.public_key_pem(signing.haven_public_key(create=False))
+    except signing.SignatureProblem:
+        return HttpResponse(
+            "This haven has not published a release key yet: it has released no outputs.\n",
+            content_type="text/plain; charset=utf-8",
+            status=404,
+        )
+    response = HttpResponse(pem, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="havenkit-release-key.pem"'
+    return response
 
 
 class RegisterFeed(Feed):
