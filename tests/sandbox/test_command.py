@@ -101,6 +101,7 @@ def test_the_environment_is_short_and_scrubbed(tmp_path):
         "HAVENKIT_EXTRACT",
         "HAVENKIT_REFERENCE",
         "HAVENKIT_OUTPUTS",
+        "HAVENKIT_SDC_CONFIG",
         "MPLCONFIGDIR",
     }
 

@@ -1,8 +1,13 @@
 """A haven's output-checking parameters: ACRO's defaults; stricter accepted, looser refused."""
 
+import json
+
+import pandas as pd
 import pytest
 
+from havenkit import sdc
 from havenkit.sdc import ConfigError, SdcConfig, load_config
+from havenkit.sdc.config import JOB_CONFIG_VARIABLE, default_config
 
 
 def test_defaults_are_acros():
@@ -82,3 +87,27 @@ def test_an_unreadable_or_unknown_file_is_refused(tmp_path):
     (tmp_path / "haven.ini").write_text("")
     with pytest.raises(ConfigError, match=r"must be a \.toml, \.yaml or \.yml file"):
         load_config(tmp_path / "haven.ini")
+
+
+def test_inside_a_job_calls_and_sessions_use_the_havens_rules(tmp_path, monkeypatch):
+    monkeypatch.delenv(JOB_CONFIG_VARIABLE, raising=False)
+    assert default_config() == SdcConfig()
+    rules = tmp_path / "haven-sdc.json"
+    rules.write_text(json.dumps(SdcConfig(safe_threshold=25).as_dict()))
+    monkeypatch.setenv(JOB_CONFIG_VARIABLE, str(rules))
+
+    assert sdc.Session().config.safe_threshold == 25
+    twenty = pd.Series(["a"] * 20)
+    assert sdc.crosstab(twenty, twenty).status == "fail"
+    assert sdc.crosstab(twenty, twenty, config=SdcConfig()).status == "pass"
+
+
+def test_inside_a_job_unreadable_or_looser_rules_stop_the_job(tmp_path, monkeypatch):
+    monkeypatch.setenv(JOB_CONFIG_VARIABLE, str(tmp_path / "missing.json"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        default_config()
+    loose = tmp_path / "loose.json"
+    loose.write_text('{"safe_threshold": 3}')
+    monkeypatch.setenv(JOB_CONFIG_VARIABLE, str(loose))
+    with pytest.raises(ConfigError, match="must be at least 10, not 3"):
+        default_config()

@@ -154,6 +154,18 @@ def test_defect_1_acro_suppressed_totals_still_count_suppressed_cells(acro_sessi
     assert ours.status == "review"
 
 
+def test_defect_5_acro_sends_a_mitigated_table_to_review_when_nothing_failed(acro_session):
+    rng = np.random.default_rng(11)
+    data = pd.DataFrame({"a": rng.choice(list("xy"), 500), "b": rng.choice(list("pq"), 500)})
+    for mitigation in ("suppress", "round"):
+        acro_session.mitigation = mitigation
+        acro_status, theirs = flagged_by_acro(acro_session, data.a, data.b)
+        status, ours = flagged_by_havenkit(data.a, data.b, **{mitigation: True})
+        assert_same_cells(theirs, ours)  # no cell flagged by either
+        assert all(not cells for cells in theirs.values())
+        assert (acro_status, status) == ("review", "pass"), mitigation
+
+
 def test_defect_2_acro_drops_the_maximum_from_the_last_bin(acro_session):
     # Ten values in each bin of [0, 5) and [5, 10]; one of the last ten is the maximum.
     data = pd.DataFrame({"x": np.r_[np.zeros(10), np.full(9, 7.0), [10.0]]})

@@ -50,8 +50,13 @@ def test_results_json_has_acros_structure_and_acro_loads_it(finalised):
         "comments",
         "exception",
         "fair",
+        "checks",  # havenkit's own: each check's reason and cells by label
     }
     assert first["status"] == "fail"
+    threshold = next(c for c in first["checks"] if c["name"] == "MinimumThresholdCheck")
+    assert threshold["status"] == "fail"
+    assert threshold["cells"]
+    assert all(len(cell) == 2 for cell in threshold["cells"])
     assert first["files"][0]["name"] == "output_0_0.csv"
     assert first["files"][0]["sdc"]["summary"]["MinimumThresholdCheck"] > 0
 

@@ -152,3 +152,20 @@ def test_a_stricter_haven_flags_more():
         return len(next(c for c in output.checks if c.name == "MinimumThresholdCheck").cells)
 
     assert flagged(stricter) > flagged(default)
+
+
+@pytest.mark.parametrize("mitigation", [{"suppress": True}, {"round": True}])
+def test_a_table_with_no_failing_cell_passes_whatever_the_mitigation(mitigation):
+    big = DATA[DATA.region.isin(["A", "B"])]
+    output = sdc.crosstab(big.region, big.sex, margins=True, **mitigation)
+    assert output.status == "pass"
+    assert "suppression applied" not in output.summary
+    assert output.properties["mitigation"] == next(iter(mitigation))
+
+
+def test_suppression_that_removed_cells_leaves_them_for_review():
+    output = sdc.crosstab(DATA.region, DATA.diag, suppress=True)
+    assert output.status == "review"
+    blanks = int(output.table.isna().sum().sum())
+    assert blanks > 0
+    assert f"suppression applied: {blanks} cells suppressed" in output.summary

@@ -13,9 +13,12 @@ from havenkit.data.services import PSEUDONYM_COLUMN
 from havenkit.sdc import SdcConfig, load_config
 from havenkit.sdc.differencing import differencing_findings
 from havenkit.sdc.files import FileFinding, check_file
-from havenkit.sdc.rules import FAIL, REVIEW, overall
+from havenkit.sdc.recorded import RecordedSession
+from havenkit.sdc.rules import FAIL, PASS, REVIEW, overall
 
 NEEDS_JUSTIFICATION = (FAIL, REVIEW)
+# The rule of the finding that says where a file's result came from.
+SOURCE = "source"
 
 
 def haven_config(path: Path | str | None = None) -> SdcConfig:
@@ -41,14 +44,32 @@ def findings_as_dicts(findings: list[FileFinding]) -> list[dict]:
     ]
 
 
-def check_release_file(path: Path, released: dict[str, Path]) -> tuple[str, list[dict]]:
+def check_release_file(
+    path: Path,
+    released: dict[str, Path],
+    session_folder: Path | None = None,
+    job_id: int | None = None,
+) -> tuple[str, list[dict]]:
     """(status, findings) of one stored copy: the file rules, then differencing on a CSV.
 
     ``released`` maps a name checkers recognise to each CSV the project already released.
+    ``session_folder`` is the folder of job ``job_id``'s outputs holding a havenkit.sdc
+    session's results.json beside the file: a file that session wrote, unchanged, keeps the
+    result the library recorded. The last finding (rule "source") says where the result
+    came from, for the portal to show.
     """
     config = haven_config()
-    report = check_file(path, config, identifier_columns=[PSEUDONYM_COLUMN])
+    session = RecordedSession.read(session_folder) if session_folder else None
+    report = check_file(
+        path,
+        config,
+        identifier_columns=[PSEUDONYM_COLUMN],
+        session=session,
+        where=f"job {job_id}",
+    )
     findings = list(report.findings)
     if path.suffix.lower() == ".csv" and released:
         findings += differencing_findings(path, released, config.safe_threshold)
-    return overall([finding.status for finding in findings]), findings_as_dicts(findings)
+    status = overall([finding.status for finding in findings])
+    findings.append(FileFinding(PASS, SOURCE, report.source))
+    return status, findings_as_dicts(findings)

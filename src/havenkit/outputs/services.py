@@ -40,6 +40,7 @@ from havenkit.outputs.policies import ReleaseRequestError
 from havenkit.projects.models import memberships_in_date
 from havenkit.sdc import ConfigError
 from havenkit.sdc.differencing import read_table
+from havenkit.sdc.recorded import RESULTS
 from havenkit.workspaces import services as workspaces
 
 # Changing, submitting and withdrawing a request needs the same standing as creating one:
@@ -258,11 +259,27 @@ def _released_tables(project: Any) -> dict[str, Path]:
     }
 
 
-def _output_checks(release_request: ReleaseRequest, stored_path: str) -> dict[str, Any]:
+def _session_folder(release_request: ReleaseRequest, output: workspaces.OutputFile) -> Path | None:
+    """The folder of the job's outputs whose results.json (a havenkit.sdc session's) may name
+    ``output``, when that results.json is itself a recorded, unchanged output of the same job."""
+    results = (Path(output.name).parent / RESULTS).as_posix()
+    try:
+        found = workspaces.open_job_output(release_request.project, output.job_id, results)
+    except workspaces.OutputNotFound:
+        return None
+    return found.path.parent
+
+
+def _output_checks(
+    release_request: ReleaseRequest, stored_path: str, output: workspaces.OutputFile
+) -> dict[str, Any]:
     """The file rules and differencing on a stored copy, as ReleaseFile fields."""
     try:
         status, findings = checks.check_release_file(
-            _home() / stored_path, _released_tables(release_request.project)
+            _home() / stored_path,
+            _released_tables(release_request.project),
+            _session_folder(release_request, output),
+            output.job_id,
         )
     except ConfigError as error:
         raise ReleaseRequestError(
@@ -293,7 +310,7 @@ def _put_file(
         # A justification was written for the previous content; the new one needs its own.
         "justification": "",
     }
-    fields |= _output_checks(release_request, fields["stored_path"])
+    fields |= _output_checks(release_request, fields["stored_path"], output)
     release_file = release_request.files.filter(name=output.name).first()
     if release_file is None:
         release_file = ReleaseFile.objects.create(

@@ -15,6 +15,8 @@ import havenkit
 
 # Where the job finds its inputs and writes its results, inside the sandbox.
 CODE_MOUNT = "/code"
+# The haven's output-checking rules as JSON, in the job's code folder (havenkit.sdc.config).
+SDC_CONFIG_NAME = "haven-sdc.json"
 DATA_MOUNT = "/data"
 REFERENCE_MOUNT = "/reference"
 OUTPUTS_MOUNT = "/outputs"
@@ -122,6 +124,9 @@ def _environment() -> list[str]:
         "HAVENKIT_EXTRACT": DATA_MOUNT,
         "HAVENKIT_REFERENCE": REFERENCE_MOUNT,
         "HAVENKIT_OUTPUTS": OUTPUTS_MOUNT,
+        # The haven's output-checking rules, which the worker writes beside the code (so the
+        # job cannot change them); havenkit.sdc reads them from here by default.
+        "HAVENKIT_SDC_CONFIG": f"{CODE_MOUNT}/{SDC_CONFIG_NAME}",
         "MPLCONFIGDIR": f"{SCRATCH_MOUNT}/matplotlib",
     }
     argv = ["--clearenv"]

@@ -14,7 +14,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from havenkit.sdc import rules
-from havenkit.sdc.config import SdcConfig
+from havenkit.sdc.config import SdcConfig, default_config
 from havenkit.sdc.output import Check, Output
 
 
@@ -51,7 +51,7 @@ def hist(
     is counted (ACRO's ``np.digitize`` drops it). With ``suppress`` the counts of failing bins
     are blanked: plot the table, not the raw column.
     """
-    config = config or SdcConfig()
+    config = config or default_config()
     values = pd.to_numeric(data[column], errors="raise").dropna().to_numpy(float)
     if len(values) == 0:
         raise ValueError(f"hist: column {column!r} has no values to count.")
@@ -113,7 +113,7 @@ def survival_table(
     with fewer, one event moves the curve by a share that names a person. ``suppress`` cuts
     the table at the first step with too few subjects, as a survival curve is usually cut.
     """
-    config = config or SdcConfig()
+    config = config or default_config()
     table = sm.SurvfuncRight(np.asarray(time, float), np.asarray(status, float)).summary()
     threshold = config.survival_safe_threshold
     few = _column_mask(table, "num at risk", table["num at risk"].to_numpy() < threshold)
@@ -165,7 +165,7 @@ def _model_output(method: str, results: Any, config: SdcConfig, command: str) ->
 
 def _fit(method: str, model: Any, config: SdcConfig | None, command: str) -> Output:
     fitted = model.fit() if method.startswith("ols") else model.fit(disp=False)
-    return _model_output(method, fitted, config or SdcConfig(), command)
+    return _model_output(method, fitted, config or default_config(), command)
 
 
 def ols(endog: Any, exog: Any, *, config: SdcConfig | None = None) -> Output:

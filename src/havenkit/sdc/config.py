@@ -6,11 +6,17 @@ checked here gets the decision Scottish havens get today. A haven writes its own
 rule would let through what the shared standard holds back.
 """
 
+import json
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+# Inside a job, the file holding the haven's rules (written read-only beside the job's code by
+# the worker, and named by the sandbox's environment), so in-job results use the haven's rules.
+JOB_CONFIG_VARIABLE = "HAVENKIT_SDC_CONFIG"
 
 
 class ConfigError(ValueError):
@@ -100,6 +106,27 @@ _STRICTER: dict[str, Callable[[str, Any, Any], str | None]] = {
 }
 
 
+def looser_settings(values: Mapping[str, Any], haven: SdcConfig) -> list[str]:
+    """Each setting in ``values`` (a job session's recorded configuration) looser than the
+    haven's, or missing from it, said plainly; empty when ``values`` is at least as strict."""
+    problems = []
+    for name, stricter in _STRICTER.items():
+        ours = getattr(haven, name)
+        if name not in values:
+            problems.append(f"{name} was not recorded")
+            continue
+        value = values[name]
+        if isinstance(ours, tuple):
+            value = tuple(value) if isinstance(value, list | tuple) else (value,)
+        try:
+            problem = stricter(name, ours, value)
+        except TypeError:
+            problem = f"{name} is {value!r}, which havenkit cannot compare"
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def _normalise(name: str, value: Any, default: Any) -> Any:
     """Coerce a value read from a file to the default's type, or say what was expected."""
     if isinstance(default, tuple):
@@ -170,3 +197,24 @@ def load_config(path: Path | str) -> SdcConfig:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: the sdc settings must be a table of name = value.")
     return config_from_mapping(section)
+
+
+def default_config() -> SdcConfig:
+    """The rules a call uses when given none: the haven's inside a job, else ACRO's defaults.
+
+    Inside a job ``HAVENKIT_SDC_CONFIG`` names the JSON file of the haven's rules; one that
+    cannot be read stops the job with the reason rather than fall back to looser defaults.
+    """
+    path = os.environ.get(JOB_CONFIG_VARIABLE)
+    if not path:
+        return SdcConfig()
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"The haven's output-checking rules ({JOB_CONFIG_VARIABLE}={path}) cannot be read: "
+            f"{error}. Ask the haven's administrator."
+        ) from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold the sdc settings as a JSON object.")
+    return config_from_mapping(values)

@@ -5,6 +5,8 @@ pseudonym column, a configured column name). A CSV must also be within the row l
 is a count table (label columns beside columns of whole numbers) each count gets the threshold
 and zeros rules. A magnitude table cannot be checked without the records behind it, and an
 image or a text cannot be checked at all, so those go to an output checker with the reason.
+A file a job's havenkit.sdc session wrote, unchanged since, keeps the result the session
+recorded (:mod:`havenkit.sdc.recorded`) instead of the table rules; the file rules still apply.
 The CLI (``havenkit sdc check``) and the release-request portal both call :func:`check_file`.
 """
 
@@ -18,14 +20,18 @@ from typing import Any
 import pandas as pd
 
 from havenkit.deid.chi import validate_chi
-from havenkit.sdc.config import SdcConfig
+from havenkit.sdc.config import SdcConfig, default_config
+from havenkit.sdc.recorded import RecordedOutput, RecordedSession, sha256_of
 from havenkit.sdc.rules import FAIL, PASS, REVIEW, overall
 
 _TEXT_TYPES = ("csv", "txt", "md", "json", "html", "log", "svg")
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+# How many rows at the top of a CSV may be header rows (one per column variable).
+_HEADER_ROWS_AT_MOST = 6
 # How many flagged cells a report names before it says "and N more".
 _CELLS_SHOWN = 10
 EXIT_STATUS = {PASS: 0, FAIL: 1, REVIEW: 2}
+CHECKED_FROM_FILE = "checked from the file"
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,22 @@ class FileFinding:
     cells: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class RecordedCheck:
+    """The result a job's havenkit.sdc session recorded for a file, as findings on that file."""
+
+    output: RecordedOutput
+    findings: list[FileFinding]
+
+
 @dataclass
 class FileCheckReport:
     """Every finding on one file; the file's status is the worst of them."""
 
     path: Path
     findings: list[FileFinding] = field(default_factory=list)
+    # Where the result came from: the file itself, or a job's havenkit.sdc session.
+    source: str = CHECKED_FROM_FILE
 
     @property
     def status(self) -> str:
@@ -53,6 +69,7 @@ class FileCheckReport:
         return {
             "file": str(self.path),
             "status": self.status,
+            "source": self.source,
             "findings": [
                 {
                     "status": finding.status,
@@ -73,7 +90,9 @@ def _chi_line(text: str) -> int | None:
     return None
 
 
-def _identifier_findings(frame: pd.DataFrame, names: set[str]) -> list[FileFinding]:
+def _identifier_findings(
+    frame: pd.DataFrame, names: set[str], header_rows: int = 1
+) -> list[FileFinding]:
     findings = []
     for column in frame.columns:
         if str(column).strip().lower() in names:
@@ -95,7 +114,7 @@ def _identifier_findings(frame: pd.DataFrame, names: set[str]) -> list[FileFindi
                         FAIL,
                         "identifier",
                         f"column {column!r} holds a value that is "
-                        f"a valid CHI number (row {int(row) + 2}); remove the column",
+                        f"a valid CHI number (row {int(row) + header_rows + 1}); remove the column",
                     )
                 )
                 break
@@ -114,14 +133,132 @@ def _cells_text(cells: Sequence[tuple[str, str]]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _table_findings(frame: pd.DataFrame, config: SdcConfig) -> list[FileFinding]:
+def _pandas_header(raw: pd.DataFrame) -> tuple[int, int] | None:
+    """(header rows, index columns) of a CSV pandas wrote with a row naming its index columns.
+
+    pandas writes a table with several column variables (havenkit.sdc's three-way tables) as
+    one header row per column variable, then a row holding only the index columns' names.
+    """
+    blank = raw.head(_HEADER_ROWS_AT_MOST + 1).apply(lambda column: column.str.strip()) == ""
+    blank = blank.to_numpy()
+    for depth in range(1, min(_HEADER_ROWS_AT_MOST, len(raw) - 1)):
+        filled = ~blank[depth]
+        index_columns = int(filled.argmin())
+        if (
+            0 < index_columns < raw.shape[1]
+            and not filled[index_columns:].any()
+            and not blank[:depth, index_columns:].any()
+            and blank[:depth, : index_columns - 1].all()
+        ):
+            return depth + 1, index_columns
+    return None
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A CSV's cells under one name per column, and what its layout says of the labels.
+
+    ``index_columns`` is how many leading columns are row labels when the layout says so (a
+    blank header cell, or pandas' row of index names), else None: then havenkit infers them.
+    """
+
+    frame: pd.DataFrame
+    index_columns: int | None
+    header_rows: int
+
+
+def _hides_a_count(raw: pd.DataFrame, layout: tuple[int, int], config: SdcConfig) -> bool:
+    """Whether a header row of ``layout`` holds a number that would fail as a count.
+
+    A fully suppressed data row looks like pandas' row of index names, which would make the
+    rows above it header rows: a header row is never allowed to hide a count that fails.
+    """
+    depth, index_columns = layout
+    extra = raw.iloc[1 : depth - 1, index_columns:]
+    numbers = extra.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
+    failing = (numbers < config.safe_threshold) | ((numbers == 0) & config.zeros_are_disclosive)
+    return bool(failing.any().any())
+
+
+def _read_table(path: Path, config: SdcConfig) -> _Table:
+    raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    layout = _pandas_header(raw)
+    if layout is not None and _hides_a_count(raw, layout, config):
+        layout = None
+    if layout is not None:
+        depth, index_columns = layout
+        names = [raw.iat[depth - 1, column].strip() for column in range(index_columns)]
+        names += [
+            " / ".join(part for part in raw.iloc[: depth - 1, column].str.strip() if part)
+            for column in range(index_columns, raw.shape[1])
+        ]
+    else:
+        depth, names = 1, [cell.strip() for cell in raw.iloc[0]]
+        # pandas leaves the header cell of an unnamed index blank.
+        index_columns = next((i for i, name in enumerate(names) if name), len(names)) or None
+        names = [name or f"(column {i + 1})" for i, name in enumerate(names)]
+    if len(set(names)) < len(names):
+        names = [f"{name} ({i + 1})" for i, name in enumerate(names)]
+    frame = raw.iloc[depth:].set_axis(names, axis=1).reset_index(drop=True)
+    return _Table(frame, index_columns, depth)
+
+
+def _ordered_labels(numbers: pd.DataFrame) -> int:
+    """How many leading columns of whole numbers could be row labels, or 0.
+
+    pandas writes a table's index sorted and unique (SIMD quintile 1-5, a year), so leading
+    columns whose rows are in order and together unique may be labels rather than counts.
+    """
+    for width in range(1, numbers.shape[1]):
+        prefix = numbers.iloc[:, :width]
+        if prefix.isna().any().any() or (prefix % 1 != 0).any().any():
+            return 0
+        index = pd.MultiIndex.from_frame(prefix)
+        if not index.is_monotonic_increasing:
+            return 0
+        if index.is_unique:
+            return width
+    return 0
+
+
+def _count_findings(cells: pd.DataFrame, rows: list[str], config: SdcConfig) -> list[FileFinding]:
+    """The threshold and zeros rules on every count, each failing cell named."""
+    findings = []
+    rules = [
+        ("threshold", cells < config.safe_threshold, f"counts below {config.safe_threshold}"),
+        (
+            "zeros",
+            (cells == 0) & config.zeros_are_disclosive,
+            "zero counts (an empty cell says nobody has that combination)",
+        ),
+    ]
+    for rule, mask, what in rules:
+        flagged = [
+            (rows[r], str(c)) for c in cells.columns for r in range(len(cells)) if mask[c].iat[r]
+        ]
+        if flagged:
+            findings.append(
+                FileFinding(
+                    FAIL,
+                    rule,
+                    f"{len(flagged)} {what}: {_cells_text(flagged)}; suppress them "
+                    "(blank cells are read as suppressed) or make the table with havenkit.sdc",
+                    tuple(flagged),
+                )
+            )
+    return findings
+
+
+def _table_findings(table: _Table, config: SdcConfig) -> list[FileFinding]:
     """Recognise a count table and check its counts; otherwise say why a person must look."""
+    frame = table.frame
     numbers = frame.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
     blank = frame.apply(lambda column: column.str.strip() == "")
+    index = list(frame.columns[: table.index_columns or 0])
     numeric = [
         c
         for c in frame.columns
-        if (numbers[c].notna() | blank[c]).all() and numbers[c].notna().any()
+        if c not in index and (numbers[c].notna() | blank[c]).all() and numbers[c].notna().any()
     ]
     labels = [c for c in frame.columns if c not in numeric]
     if not numeric:
@@ -133,7 +270,9 @@ def _table_findings(frame: pd.DataFrame, config: SdcConfig) -> list[FileFinding]
                 "check: an output checker must read it",
             )
         ]
-    if not labels:
+    # With no column of text, leading columns of ordered whole numbers may be the labels.
+    maybe_labels = [] if labels else numeric[: _ordered_labels(numbers[numeric])]
+    if not labels and not maybe_labels:
         return [
             FileFinding(
                 REVIEW,
@@ -142,8 +281,9 @@ def _table_findings(frame: pd.DataFrame, config: SdcConfig) -> list[FileFinding]
                 "the labels from the counts: an output checker must review it",
             )
         ]
-    cells = numbers[numeric]
-    not_counts = [c for c in numeric if ((cells[c] < 0) | (cells[c].dropna() % 1 != 0)).any()]
+    counts = [c for c in numeric if c not in maybe_labels]
+    cells = numbers[counts]
+    not_counts = [c for c in counts if ((cells[c] < 0) | (cells[c].dropna() % 1 != 0)).any()]
     if not_counts:
         return [
             FileFinding(
@@ -155,46 +295,42 @@ def _table_findings(frame: pd.DataFrame, config: SdcConfig) -> list[FileFinding]
                 "must review it",
             )
         ]
-    rows = _row_labels(frame, labels)
-    findings = []
-    rules = [
-        ("threshold", cells < config.safe_threshold, f"counts below {config.safe_threshold}"),
-        (
-            "zeros",
-            (cells == 0) & config.zeros_are_disclosive,
-            "zero counts (an empty cell says nobody has that combination)",
-        ),
-    ]
-    for rule, mask, what in rules:
-        flagged = [(rows[r], str(c)) for c in numeric for r in range(len(frame)) if mask[c].iat[r]]
-        if flagged:
-            findings.append(
-                FileFinding(
-                    FAIL,
-                    rule,
-                    f"{len(flagged)} {what}: {_cells_text(flagged)}; suppress them "
-                    "(blank cells are read as suppressed) or make the table with havenkit.sdc",
-                    tuple(flagged),
-                )
-            )
-    if not findings:
-        findings.append(
+    rows = _row_labels(frame, labels or maybe_labels)
+    findings = _count_findings(cells, rows, config)
+    if findings:
+        return findings
+    if maybe_labels and _count_findings(numbers[maybe_labels], rows, config):
+        names = ", ".join(map(repr, maybe_labels))
+        return [
             FileFinding(
-                PASS,
-                "threshold",
-                f"count table: {int(cells.notna().sum().sum())} counts, none below "
-                f"{config.safe_threshold}{' or zero' if config.zeros_are_disclosive else ''}",
+                REVIEW,
+                "content",
+                f"every column is numeric: {names} hold ordered whole numbers, as row labels "
+                "do (a SIMD quintile, a year), but read as counts some are below "
+                f"{config.safe_threshold}; the other {int(cells.notna().sum().sum())} counts "
+                "pass. Write the table with havenkit.sdc (its results say which columns are "
+                "labels) or an output checker must review it",
             )
+        ]
+    return [
+        FileFinding(
+            PASS,
+            "threshold",
+            f"count table: {int(cells.notna().sum().sum())} counts, none below "
+            f"{config.safe_threshold}{' or zero' if config.zeros_are_disclosive else ''}",
         )
-    return findings
+    ]
 
 
-def _csv_findings(path: Path, config: SdcConfig, names: set[str]) -> list[FileFinding]:
+def _csv_findings(
+    path: Path, config: SdcConfig, names: set[str], recorded: RecordedCheck | None
+) -> list[FileFinding]:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = _read_table(path, config)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         return [FileFinding(FAIL, "format", f"cannot be read as CSV: {first_line}")]
+    frame = table.frame
     findings = []
     if len(frame) > config.max_csv_rows:
         findings.append(
@@ -205,19 +341,101 @@ def _csv_findings(path: Path, config: SdcConfig, names: set[str]) -> list[FileFi
                 "a table that long is usually record-level data; aggregate it",
             )
         )
-    findings += _identifier_findings(frame, names)
-    return findings + _table_findings(frame, config)
+    findings += _identifier_findings(frame, names, table.header_rows)
+    if recorded is None:
+        return findings + _table_findings(table, config)
+    findings += recorded.findings
+    if recorded.output.status == PASS and recorded.output.is_count_table:
+        # The counts are in the file: a recorded "pass" must agree with them.
+        findings += [f for f in _table_findings(table, config) if f.status == FAIL]
+    return findings
+
+
+def _recorded_findings(
+    output: RecordedOutput, session: RecordedSession, config: SdcConfig, where: str
+) -> list[FileFinding]:
+    command = output.record.get("command", "")
+    findings = [
+        FileFinding(
+            PASS,
+            "recorded",
+            f"havenkit.sdc recorded {output.uid} ({command}) in {where} as {output.status}",
+        )
+    ]
+    for check in output.checks():
+        status = check.get("status", REVIEW)
+        if status == PASS:
+            continue
+        cells = tuple((str(row), str(column)) for row, column in check.get("cells", []))
+        where_cells = f" in {len(cells)} cell{'s' if len(cells) != 1 else ''}" if cells else ""
+        findings.append(
+            FileFinding(
+                status if status in (FAIL, REVIEW) else REVIEW,
+                str(check.get("name", "check")),
+                f"{status}{where_cells}: {check.get('reason') or output.record.get('summary', '')}"
+                + (f": {_cells_text(cells)}" if cells else ""),
+                cells,
+            )
+        )
+    if output.status != PASS and len(findings) == 1:
+        findings.append(FileFinding(output.status, "recorded", str(output.record.get("summary"))))
+    if output.record.get("exception"):
+        findings.append(
+            FileFinding(PASS, "exception", f"noted by the session: {output.record['exception']}")
+        )
+    laxer = session.laxer_than(config)
+    if laxer:
+        findings.append(
+            FileFinding(
+                REVIEW,
+                "configuration",
+                "the job's havenkit.sdc session used rules looser than the haven's ("
+                + "; ".join(laxer)
+                + "), so its result is not enough: an output checker must review it",
+            )
+        )
+    return findings
+
+
+def _recorded_check(
+    path: Path, session: RecordedSession | None, config: SdcConfig, where: str
+) -> tuple[RecordedCheck | None, list[FileFinding]]:
+    """The session's result for ``path`` when it still holds the bytes the session wrote.
+
+    Otherwise None, with a finding that says why the file was checked on its own instead.
+    """
+    output = session.output_for(path.name) if session is not None else None
+    if output is None:
+        return None, []
+    if output.checksum != sha256_of(path):
+        return None, [
+            FileFinding(
+                REVIEW,
+                "recorded",
+                f"havenkit.sdc recorded {output.uid} in {where}, but this file changed after "
+                "the session was finalised (its SHA-256 differs from the session's), so the "
+                "recorded result does not apply: checked from the file instead",
+            )
+        ]
+    return RecordedCheck(output, _recorded_findings(output, session, config, where)), []
 
 
 def check_file(
-    path: Path | str, config: SdcConfig | None = None, identifier_columns: Iterable[str] = ()
+    path: Path | str,
+    config: SdcConfig | None = None,
+    identifier_columns: Iterable[str] = (),
+    *,
+    session: RecordedSession | None = None,
+    where: str = "",
 ) -> FileCheckReport:
     """Check one file against the haven's file rules and, for a CSV, the table rules.
 
     ``identifier_columns`` adds the project's own identifier column names (its pseudonym
-    column) to those in the configuration.
+    column) to those in the configuration. When ``session`` (a finalised havenkit.sdc session,
+    ``where`` saying which: "job 12") names the file and the file is unchanged, its recorded
+    result replaces the table rules; the file rules still apply.
     """
-    config = config or SdcConfig()
+    config = config or default_config()
     path = Path(path)
     report = FileCheckReport(path)
     if not path.is_file():
@@ -243,8 +461,14 @@ def check_file(
         )
         return report
     names = {name.lower() for name in (*config.identifier_column_names, *identifier_columns)}
+    recorded, notes = _recorded_check(path, session, config, where or str(path.parent))
+    report.findings += notes
+    if recorded is not None:
+        report.source = (
+            f"recorded by havenkit.sdc in {where or path.parent} ({recorded.output.uid})"
+        )
     if kind == "csv":
-        report.findings += _csv_findings(path, config, names)
+        report.findings += _csv_findings(path, config, names, recorded)
         return report
     if kind in _TEXT_TYPES:
         line = _chi_line(path.read_text(encoding="utf-8", errors="replace"))
@@ -257,6 +481,9 @@ def check_file(
                     f"line {line} holds a valid CHI number; remove every identifier before release",
                 )
             )
+    if recorded is not None:
+        report.findings += recorded.findings
+        return report
     report.findings.append(
         FileFinding(
             REVIEW,
@@ -272,8 +499,16 @@ def check_files(
     config: SdcConfig | None = None,
     identifier_columns: Iterable[str] = (),
 ) -> list[FileCheckReport]:
+    """Check each file; a file in a finalised havenkit.sdc session's folder keeps its result."""
     identifiers = tuple(identifier_columns)
-    return [check_file(path, config, identifiers) for path in paths]
+    sessions: dict[Path, RecordedSession | None] = {}
+    reports = []
+    for path in map(Path, paths):
+        folder = path.parent
+        if folder not in sessions:
+            sessions[folder] = RecordedSession.read(folder)
+        reports.append(check_file(path, config, identifiers, session=sessions[folder]))
+    return reports
 
 
 def exit_status(reports: Sequence[FileCheckReport]) -> int:
@@ -284,7 +519,7 @@ def exit_status(reports: Sequence[FileCheckReport]) -> int:
 def render_text(reports: Sequence[FileCheckReport]) -> str:
     lines = []
     for report in reports:
-        lines.append(f"{report.status.upper():6} {report.path}")
+        lines.append(f"{report.status.upper():6} {report.path} ({report.source})")
         lines += [f"  {f.status}: {f.rule}: {f.message}" for f in report.findings]
     statuses = [report.status for report in reports]
     lines.append(

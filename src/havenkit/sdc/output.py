@@ -52,11 +52,14 @@ class Output:
 
     @property
     def status(self) -> str:
-        """Any failing check fails the output; a mitigation always leaves a person to look."""
+        """Any failing check fails the output; anything else a check flagged goes to review.
+
+        A mitigation that changed a cell leaves that check at "review" (see the tables), so a
+        person looks at what was done; asking for one on a table with no failing cell changes
+        nothing a person needs to see, and the table passes (ACRO 1.0.2 says "review").
+        """
         status = overall([check.status for check in self.checks])
-        if self.kind == "custom" or (self.mitigation != "none" and status == PASS):
-            return REVIEW
-        return status
+        return REVIEW if self.kind == "custom" else status
 
     @property
     def summary(self) -> str:
@@ -78,8 +81,8 @@ class Output:
                 notes[row][column] += f"{check.name}; "
         return pd.DataFrame(
             [[note or "ok" for note in row] for row in notes],
-            index=[_label(label) for label in self.table.index],
-            columns=[_label(label) for label in self.table.columns],
+            index=[label(row) for row in self.table.index],
+            columns=[label(column) for column in self.table.columns],
         )
 
     def sdc(self) -> dict[str, Any]:
@@ -93,11 +96,11 @@ class Output:
         }
 
 
-def _label(label: Any) -> str:
+def label(value: Any) -> str:
     """A flat text label for a row or column, as a CSV header or a JSON key."""
-    if isinstance(label, tuple):
-        return " / ".join(str(part) for part in label if part != "")
-    return str(label)
+    if isinstance(value, tuple):
+        return " / ".join(str(part) for part in value if part != "")
+    return str(value)
 
 
 __all__ = ["FAIL", "PASS", "REVIEW", "Check", "Output"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from havenkit.sdc import analyses, tables
-from havenkit.sdc.config import SdcConfig
-from havenkit.sdc.output import Output
+from havenkit.sdc.config import SdcConfig, default_config
+from havenkit.sdc.output import Output, label
 
 # results.json follows ACRO 1.0.2's layout; its loader (and so the SACRO viewer's) accepts a
 # file only when "version" names that layout. The tool that wrote it is named under "tool".
@@ -55,7 +55,8 @@ class Session:
     """
 
     def __init__(self, config: SdcConfig | None = None) -> None:
-        self.config = config or SdcConfig()
+        """``config`` defaults to the haven's rules inside a job (see ``default_config``)."""
+        self.config = config or default_config()
         self.outputs: dict[str, Output] = {}
         self._timestamps: dict[str, str] = {}
 
@@ -122,6 +123,17 @@ class Session:
                 "comments": output.comments,
                 "exception": output.exception,
                 "fair": {"check_status": {check.name: check.status for check in output.checks}},
+                # Beyond ACRO's layout (its loader ignores it): each check's reason and cells by
+                # their labels, so the portal shows a checker what the library found, and where.
+                "checks": [
+                    {
+                        "name": check.name,
+                        "status": check.status,
+                        "reason": check.reason,
+                        "cells": [[label(row), label(column)] for row, column in check.cells],
+                    }
+                    for check in output.checks
+                ],
             }
         document = {
             "version": RESULTS_FORMAT_VERSION,

@@ -21,7 +21,7 @@ import pandas as pd
 from havenkit.sdc import cells as cellstats
 from havenkit.sdc import rules
 from havenkit.sdc.cells import CellStats
-from havenkit.sdc.config import SdcConfig
+from havenkit.sdc.config import SdcConfig, default_config
 from havenkit.sdc.output import Check, Output
 
 AGGFUNCS = ("count", "sum", "mean", "median", "min", "max", "std", "mode")
@@ -316,7 +316,8 @@ def _tabulate(request: _Request) -> Output:
     mitigation, exception = "none", ""
     if request.suppress:
         mitigation = "suppress"
-        exception = f"suppression applied: {int(suppressed.sum())} cells suppressed"
+        if suppressed.any():
+            exception = f"suppression applied: {int(suppressed.sum())} cells suppressed"
     if request.round:
         mitigation = "round" if not request.suppress else "suppress and round"
         exception = "; ".join(
@@ -331,7 +332,11 @@ def _tabulate(request: _Request) -> Output:
         command=request.command,
         mitigation=mitigation,
         exception=exception,
-        properties={"method": request.method, "mitigation": mitigation},
+        properties={
+            "method": request.method,
+            "mitigation": mitigation,
+            "aggfunc": request.aggfuncs,
+        },
     )
 
 
@@ -431,7 +436,7 @@ def crosstab(
             margins_name,
             suppress,
             round,
-            config or SdcConfig(),
+            config or default_config(),
             command,
         )
     )
@@ -487,7 +492,7 @@ def pivot_table(
             margins_name,
             suppress,
             round,
-            config or SdcConfig(),
+            config or default_config(),
             command,
         )
     )

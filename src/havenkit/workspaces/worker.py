@@ -5,6 +5,7 @@ resumes from it. All database work happens in the worker's main thread; each job
 runs in a thread of its own that touches only files.
 """
 
+import json
 import logging
 import os
 import pwd
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from havenkit.core import audit
 from havenkit.data import airlock
+from havenkit.outputs.checks import haven_config
 from havenkit.sandbox import (
     LanguageUnavailable,
     Limits,
@@ -35,7 +37,9 @@ from havenkit.sandbox import (
     command_for,
     run_sandboxed,
 )
+from havenkit.sandbox.command import SDC_CONFIG_NAME
 from havenkit.sandbox.slurm import cancel_abandoned
+from havenkit.sdc.config import ConfigError
 from havenkit.workspaces import services
 from havenkit.workspaces.models import Job, JobState
 
@@ -225,8 +229,9 @@ def claim_next_job(worker_name: str) -> Job | None:
 def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     """Write the job's code to its folder and describe its sandbox.
 
-    Raises :class:`LanguageUnavailable` when the code's language cannot run here, and
-    :class:`services.ExtractUnavailable` when the job's extract was withdrawn after it was queued.
+    Raises :class:`LanguageUnavailable` when the code's language cannot run here,
+    :class:`services.ExtractUnavailable` when the job's extract was withdrawn after it was queued,
+    and :class:`ConfigError` when the haven's output-checking configuration cannot be used.
     """
     services.check_extract_available(job.extract)
     code_file = job.code_version.code_file
@@ -234,6 +239,10 @@ def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     code_dir.mkdir(parents=True, exist_ok=True)
     command = command_for(code_file.name)
     (code_dir / code_file.name).write_text(job.code_version.content, encoding="utf-8")
+    # The haven's output-checking rules, read-only beside the code: havenkit.sdc in the job
+    # checks with them, so what the job records is what the portal would decide.
+    rules = json.dumps(haven_config().as_dict(), indent=2)
+    (code_dir / SDC_CONFIG_NAME).write_text(rules, encoding="utf-8")
     outputs_dir = services.outputs_directory(job)
     outputs_dir.mkdir(exist_ok=True)
     uid, gid = job_account()
@@ -377,7 +386,12 @@ class Worker:
         while len(self.running) < self.concurrency and (job := claim_next_job(self.name)):
             try:
                 spec = prepare_job(job, self.limits)
-            except (LanguageUnavailable, services.ExtractUnavailable, OSError) as error:
+            except (
+                LanguageUnavailable,
+                services.ExtractUnavailable,
+                ConfigError,
+                OSError,
+            ) as error:
                 finish_job(job, Ending(JobState.FAILED, failure_reason=str(error)), self.name)
                 continue
             running = _RunningJob(job, threading.Event())
