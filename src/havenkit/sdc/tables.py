@@ -68,24 +68,30 @@ def _sorted_factorize(key: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if len(uniques) == 0:
         return codes.astype(np.int64), pd.Index(uniques)
     sorted_uniques, order = pd.Index(uniques).sort_values(return_indexer=True)
-    rank = np.empty(len(order), np.int64)
+    # One gather renumbers every record: the extra last entry is where a missing value's
+    # code (-1) lands, so no second pass over the records is needed to keep it missing.
+    rank = np.empty(len(order) + 1, np.int64)
     rank[order] = np.arange(len(order))
-    return np.where(codes >= 0, rank[codes], -1), sorted_uniques
+    rank[-1] = -1
+    return rank[codes], sorted_uniques
 
 
 def _axis(keys: list[pd.Series], length: int, single_label: str) -> _Axis:
     """Codes and labels of one side; every combination of the keys' values is a label."""
     if not keys:
         return _Axis(np.zeros(length, np.int64), pd.Index([single_label]))
-    codes = np.zeros(length, np.int64)
+    codes: np.ndarray | None = None
     levels = []
     for key in keys:
         if isinstance(key.dtype, pd.CategoricalDtype):
             key_codes, uniques = key.cat.codes.to_numpy(np.int64), key.cat.categories
         else:
             key_codes, uniques = _sorted_factorize(key)
-        missing = (codes < 0) | (key_codes < 0)
-        codes = np.where(missing, -1, codes * len(uniques) + key_codes)
+        if codes is None:
+            codes = key_codes
+        else:
+            missing = (codes < 0) | (key_codes < 0)
+            codes = np.where(missing, -1, codes * len(uniques) + key_codes)
         levels.append(uniques)
     if len(keys) == 1:
         labels = pd.Index(levels[0], name=keys[0].name)
