@@ -184,3 +184,13 @@ def sign_in(page: Page, instance: Instance, username: str) -> None:
     page.get_by_label("Code").fill(account.fresh_code())
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name=f"Sign out {username}")).to_be_visible()
+
+
+def fill_code_editor(page: Page, code: str) -> None:
+    """Put code into the highlighting code editor once it has taken the textarea's place.
+
+    The editor module loads after the page. Until its Tab checkbox shows, "Code" still names the
+    textarea it is about to hide, and a fill started on that element would wait for ever.
+    """
+    expect(page.get_by_label("Tab key indents code")).to_be_visible()
+    page.get_by_role("textbox", name="Code", exact=True).fill(code)

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import Instance, assert_accessible, sign_in
+from tests.e2e.conftest import Instance, assert_accessible, fill_code_editor, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -23,11 +23,8 @@ def test_edit_code_with_highlighting_and_leave_the_editor_by_keyboard(
     sign_in(page, instance, "rachel")
     page.get_by_role("link", name=re.compile("HK-2026-001")).click()
     page.get_by_label("File name").fill("doubling.py")
-    # The editor module loads after the page: until its checkbox shows, "Code" still names the
-    # textarea, which the editor is about to hide (a fill started on it would wait for ever).
-    expect(page.get_by_label("Tab key indents code")).to_be_visible()
     # Several lines put in at once (as `fill` does) keep their line breaks.
-    page.get_by_role("textbox", name="Code", exact=True).fill("x = 1\nprint(x)\n")
+    fill_code_editor(page, "x = 1\nprint(x)\n")
     expect(page.locator("textarea[name=code]")).to_have_value("x = 1\nprint(x)\n")
     page.get_by_role("button", name="Save code file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("doubling.py")

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import Instance, assert_accessible, sign_in
+from tests.e2e.conftest import Instance, assert_accessible, fill_code_editor, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +28,7 @@ def test_run_follow_and_cancel_a_job(browser: Browser, instance: Instance):
     sign_in(page, instance, "rachel")
     page.get_by_role("link", name=re.compile("HK-2026-001")).click()
     page.get_by_label("File name").fill("slow_count.py")
-    page.get_by_label("Code", exact=True).fill(SLOW_SCRIPT)
+    fill_code_editor(page, SLOW_SCRIPT)
     page.get_by_role("button", name="Save code file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("slow_count.py")
     # The saved code is shown highlighted, and the run form offers dummy or real data.

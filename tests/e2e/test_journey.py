@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Instance, assert_accessible, sign_in
+from tests.e2e.conftest import Instance, assert_accessible, fill_code_editor, sign_in
 
 SCRIPT = """\
 import os
@@ -33,7 +33,7 @@ def researcher_runs_a_job(page: Page, instance: Instance) -> str:
     expect(page.get_by_role("heading", level=1)).to_contain_text("heart attack")
     assert_accessible(page)
     page.get_by_label("File name").fill("people_by_sex.py")
-    page.get_by_label("Code", exact=True).fill(SCRIPT)
+    fill_code_editor(page, SCRIPT)
     page.get_by_role("button", name="Save code file").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("people_by_sex.py")
     assert_accessible(page)

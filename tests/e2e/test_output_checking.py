@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Instance, assert_accessible, sign_in
+from tests.e2e.conftest import Instance, assert_accessible, fill_code_editor, sign_in
 
 SCRIPT = """\
 import os
@@ -40,7 +40,7 @@ def new_page(browser: Browser) -> Page:
 def researcher_runs_the_job(page: Page) -> None:
     page.get_by_role("link", name=re.compile("HK-2026-001")).click()
     page.get_by_label("File name").fill("small_counts.py")
-    page.get_by_label("Code", exact=True).fill(SCRIPT)
+    fill_code_editor(page, SCRIPT)
     page.get_by_role("button", name="Save code file").click()
     page.get_by_role("button", name="Run this code").click()
     expect(page.get_by_text("Succeeded").first).to_be_visible(timeout=60_000)

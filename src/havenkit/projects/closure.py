@@ -3,9 +3,8 @@
 Access needs no switch: a project is active only while its status is active and its end date
 has not passed (:attr:`Project.is_active`), so on the day the approval expires the workspace
 becomes read-only by itself. The daily ``havenkit projects sweep`` writes that expiry into the
-timeline and the audit log, marks closed the imports a closed project left awaiting review (so
-none can be approved), and deletes the workspace files of every project closed longer ago than
-the haven's retention period, leaving a deletion record: which files (each with its SHA-256),
+timeline and the audit log, and deletes the workspace files of every project closed longer ago
+than the haven's retention period, leaving a deletion record: which files (each with its SHA-256),
 when, and who approved the closure. The files deleted are the job folders, the extracts and
 reference tables, and the files of imports never approved.
 """
@@ -95,25 +94,17 @@ class Sweep:
     """What one run of the daily sweep did."""
 
     expired: list[str] = field(default_factory=list)
-    imports_closed: list[int] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
 
-def close_pending_imports() -> list[int]:
-    """Mark closed the imports still awaiting review in every closed project; their ids."""
-    closed = Project.objects.filter(status=S.CLOSED, workspace_deleted_at__isnull=True)
-    return [
-        project_import.pk for project in closed for project_import in imports.close_pending(project)
-    ]
-
-
 def sweep() -> Sweep:
-    """The daily run: record lapsed approvals, close what closed projects left awaiting review,
-    then delete workspaces past their retention."""
+    """The daily run: record lapsed approvals, then delete workspaces past their retention.
+
+    Imports a project left awaiting review are closed when the project closes
+    (:func:`applications.close`), so none waits here to be approved."""
     expired = [project.reference for project in expire_lapsed()]
-    imports_closed = close_pending_imports()
     deleted = []
     for project in due_for_deletion():
         delete_workspace(project)
         deleted.append(project.reference)
-    return Sweep(expired=expired, imports_closed=imports_closed, deleted=deleted)
+    return Sweep(expired=expired, deleted=deleted)
