@@ -58,6 +58,7 @@ PAGES = [
     Page("workspaces:job", "GET", MEMBERS),
     Page("workspaces:job_status", "GET", MEMBERS),
     Page("workspaces:cancel_job", "POST", MEMBERS),
+    Page("workspaces:run_again", "POST", MEMBERS),
     Page("outputs:project_requests", "GET", MEMBERS),
     Page("outputs:new_request", "GET", MEMBERS),
     Page("outputs:review_queue", "GET", frozenset({"checker"})),

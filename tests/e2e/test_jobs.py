@@ -53,3 +53,16 @@ def test_run_follow_and_cancel_a_job(browser: Browser, instance: Instance):
     expect(page.get_by_role("button", name="Cancel this job")).to_have_count(0)
     expect(log).not_to_contain_text("step 60 of 60")
     assert_accessible(page)
+
+    # Run again: a new job with the same code on the same (dummy) data, which can be cancelled too.
+    cancelled_heading = page.get_by_role("heading", level=1).inner_text()
+    page.get_by_role("button", name="Run this job again").click()
+    expect(
+        page.get_by_text(re.compile(r"Job \d+ is queued: it runs the same code"))
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text(cancelled_heading)
+    expect(page.get_by_text("Dummy data of extract")).to_be_visible()
+    expect(log).to_contain_text("step 2 of 60", timeout=30_000)
+    page.get_by_role("button", name="Cancel this job").click()
+    expect(page.get_by_text("Cancelled", exact=True)).to_be_visible(timeout=30_000)
+    assert_accessible(page)

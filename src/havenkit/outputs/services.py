@@ -602,6 +602,8 @@ def manifest(release_request: ReleaseRequest) -> dict[str, Any]:
                 "job_id": release_file.job_id,
                 "code_file": release_file.code_file_name,
                 "code_version": release_file.code_version_number,
+                # The job's other code files (its imports and sources), at the versions it had.
+                "other_code": workspaces.other_code_of(release_file.job_id),
                 "extract_id": release_file.extract_id,
                 "dataset_versions": _dataset_versions(release_file.extract_id),
                 "sdc_status": release_file.sdc_status,

@@ -75,6 +75,14 @@ class Job(models.Model):
 
     project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
     code_version = models.ForeignKey(CodeVersion, on_delete=models.PROTECT, related_name="jobs")
+    # The version of each of the workspace's other code files, latest when the job was submitted
+    # and written beside the file it runs, so it can ``import`` or ``source`` them. "Other code"
+    # is how the job page names them: the run file is the code, these are the code it can use.
+    # Fixed at submission (the code that was queued is the code that runs) and kept for ever, as
+    # the run file's version is: a reviewer needs both to say which code made an output.
+    other_code_versions = models.ManyToManyField(
+        CodeVersion, through="OtherCodeVersion", related_name="jobs_using"
+    )
     extract = models.ForeignKey(
         "data.Extract", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -126,6 +134,15 @@ class Job(models.Model):
         return f"Extract {self.extract.version} (real data)"
 
     @property
+    def other_code(self) -> list[CodeVersion]:
+        """The other code versions the job has in ``/code``, by file name.
+
+        Sorted here rather than in the query, so that a prefetch of
+        ``other_code_versions__code_file`` serves it with no query of its own.
+        """
+        return sorted(self.other_code_versions.all(), key=lambda version: version.code_file.name)
+
+    @property
     def state_tag_class(self) -> str:
         return STATE_TAG_CLASSES[JobState(self.state)]
 
@@ -135,6 +152,21 @@ class Job(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class OtherCodeVersion(models.Model):
+    """A code version a job had beside its run file: a row never removed while the job is."""
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="+")
+    code_version = models.ForeignKey(CodeVersion, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "code_version"], name="one_row_per_other_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.job_id} had {self.code_version}"
 
 
 class JobOutput(models.Model):

@@ -1,8 +1,8 @@
 """What other apps may ask of workspaces: code, jobs and the files jobs wrote.
 
-A job's files live under ``HAVENKIT_HOME/jobs/<job id>/``: ``code/`` (the script, read-only
-in the sandbox), ``outputs/`` (the one writable folder) and ``log.txt``. The worker that runs
-jobs is :mod:`havenkit.workspaces.runner`.
+A job's files live under ``HAVENKIT_HOME/jobs/<job id>/``: ``code/`` (the file the job runs and
+the workspace's other code files, read-only in the sandbox), ``outputs/`` (the one writable
+folder) and ``log.txt``. The worker that runs jobs is :mod:`havenkit.workspaces.worker`.
 """
 
 import hashlib
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from havenkit.core import audit, permissions
@@ -155,6 +155,20 @@ def save_code_file(project: Any, name: str, content: str, author: Any) -> CodeVe
     return version
 
 
+def latest_other_versions(code_version: CodeVersion) -> list[CodeVersion]:
+    """The latest version of each of the project's code files other than ``code_version``'s."""
+    newest = CodeVersion.objects.filter(code_file=OuterRef("code_file")).order_by("-number")
+    return list(
+        CodeVersion.objects.filter(
+            code_file__project_id=code_version.code_file.project_id,
+            pk=Subquery(newest.values("pk")[:1]),
+        )
+        .exclude(code_file_id=code_version.code_file_id)
+        .select_related("code_file")
+        .order_by("code_file__name")
+    )
+
+
 def submit_job(
     project: Any,
     code_version: CodeVersion,
@@ -163,9 +177,10 @@ def submit_job(
 ) -> Job:
     """Queue a run of ``code_version`` on the project's current extract, real or dummy.
 
-    Raises, queuing nothing, :class:`ExtractUnavailable` when that extract's data is gone and
-    :class:`RealDataRefused` when the person may not run on the real extract. The dummy data
-    is made here, the first time it is asked for, so the job starts as quickly as any other.
+    The job gets the latest version of every other code file of the workspace, as they are now:
+    saving a file after this changes no queued job. Raises, queuing nothing,
+    :class:`ExtractUnavailable` when that extract's data is gone and :class:`RealDataRefused`
+    when the person may not run on the real extract.
     """
     extract = data.current_extract(project)
     check_extract_available(extract)
@@ -176,28 +191,106 @@ def submit_job(
         )
     if extract is None:
         data_source = DataSource.REAL
-    elif data_source == DataSource.DUMMY:
+    return _queue(
+        project,
+        code_version,
+        latest_other_versions(code_version),
+        extract,
+        data_source,
+        submitted_by,
+    )
+
+
+class JobNotFinished(Exception):
+    """The job is still queued or running, so it cannot be run again yet."""
+
+
+def run_again(job: Job, submitted_by: Any) -> Job:
+    """Queue a new job that runs exactly what ``job`` ran: every code version, the same data.
+
+    For a job that failed (or whose worker stopped) this is a second attempt at the same run,
+    not a run of whatever the code is now; for that, run the code file again. Raises, queuing
+    nothing, :class:`JobNotFinished`, :class:`ExtractUnavailable` when the job's extract is
+    gone and :class:`RealDataRefused` when the person may no longer use the real extract.
+    """
+    if not job.is_finished:
+        raise JobNotFinished(
+            f"Job {job.pk} has not finished yet, so it cannot be run again. Wait for it to end, "
+            "or cancel it first."
+        )
+    check_extract_available(job.extract)
+    if (
+        job.extract is not None
+        and job.data_source == DataSource.REAL
+        and not permissions.can(submitted_by, "use_real_extract", job.project)
+    ):
+        raise RealDataRefused(
+            f"Job {job.pk} ran on the real extract, which you may not use. Run the code on the "
+            "dummy data from its code file's page instead."
+        )
+    return _queue(
+        job.project,
+        job.code_version,
+        list(job.other_code_versions.select_related("code_file")),
+        job.extract,
+        DataSource(job.data_source),
+        submitted_by,
+        run_again_of=job.pk,
+    )
+
+
+def _queue(
+    project: Any,
+    code_version: CodeVersion,
+    other_versions: list[CodeVersion],
+    extract: Any,
+    data_source: DataSource,
+    submitted_by: Any,
+    **details: Any,
+) -> Job:
+    """Record the job and exactly which code it runs, and audit it.
+
+    The dummy data is made here, the first time it is asked for, so the job starts as quickly
+    as any other.
+    """
+    if extract is not None and data_source == DataSource.DUMMY:
         data.dummy_extract_directory(extract)
-    job = Job.objects.create(
-        project=project,
-        code_version=code_version,
-        extract=extract,
-        data_source=data_source,
-        submitted_by=submitted_by,
-    )
-    audit.record(
-        "job.submitted",
-        actor=submitted_by,
-        obj=job,
-        project=project,
-        details={
-            "code": code_version.code_file.name,
-            "version": code_version.number,
-            "extract": extract.pk if extract else None,
-            "data": data_source,
-        },
-    )
+    with transaction.atomic():
+        job = Job.objects.create(
+            project=project,
+            code_version=code_version,
+            extract=extract,
+            data_source=data_source,
+            submitted_by=submitted_by,
+        )
+        job.other_code_versions.set(other_versions)
+        audit.record(
+            "job.submitted",
+            actor=submitted_by,
+            obj=job,
+            project=project,
+            details={
+                "code": code_version.code_file.name,
+                "version": code_version.number,
+                "other_code": {
+                    version.code_file.name: version.number for version in other_versions
+                },
+                "extract": extract.pk if extract else None,
+                "data": data_source,
+                **details,
+            },
+        )
     return job
+
+
+def other_code_of(job_id: int) -> list[dict[str, Any]]:
+    """The other code files a job had in ``/code`` and their versions, by name: provenance a
+    release package lists beside the file the job ran."""
+    versions = CodeVersion.objects.filter(jobs_using=job_id).select_related("code_file")
+    return [
+        {"code_file": version.code_file.name, "code_version": version.number}
+        for version in versions.order_by("code_file__name")
+    ]
 
 
 @transaction.atomic

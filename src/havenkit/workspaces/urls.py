@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:project_id>/jobs/<int:job_id>/", views.job, name="job"),
     path("<int:project_id>/jobs/<int:job_id>/status", views.job_status, name="job_status"),
     path("<int:project_id>/jobs/<int:job_id>/cancel", views.cancel_job, name="cancel_job"),
+    path("<int:project_id>/jobs/<int:job_id>/run-again", views.run_again, name="run_again"),
 ]

@@ -35,7 +35,9 @@ def _jobs(project: Project) -> QuerySet[Job]:
 
 
 def _job(project: Project, job_id: int) -> Job:
-    return get_object_or_404(_jobs(project), pk=job_id)
+    return get_object_or_404(
+        _jobs(project).prefetch_related("other_code_versions__code_file"), pk=job_id
+    )
 
 
 def _code_file(project: Project, code_file_id: int) -> CodeFile:
@@ -152,6 +154,27 @@ def job_status(request: HttpRequest, project_id: int, job_id: int) -> HttpRespon
     return render(
         request, "workspaces/_job_status.html", _job_context(project, _job(project, job_id))
     )
+
+
+@require_POST
+def run_again(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
+    """Queue a finished job's exact run again: the same code versions on the same data."""
+    project = _project(request, project_id, "run_job")
+    job = _job(project, job_id)
+    try:
+        again = services.run_again(job, request.user)
+    except (
+        services.JobNotFinished,
+        services.ExtractUnavailable,
+        services.RealDataRefused,
+    ) as refusal:
+        messages.error(request, str(refusal))
+        return HttpResponseRedirect(reverse("workspaces:job", args=[project.pk, job.pk]))
+    messages.success(
+        request,
+        f"Job {again.pk} is queued: it runs the same code on the same data as job {job.pk}.",
+    )
+    return HttpResponseRedirect(reverse("workspaces:job", args=[project.pk, again.pk]))
 
 
 @require_POST

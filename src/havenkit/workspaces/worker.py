@@ -229,6 +229,10 @@ def claim_next_job(worker_name: str) -> Job | None:
 def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     """Write the job's code to its folder and describe its sandbox.
 
+    The folder holds the file the job runs and, beside it, every other code file of the
+    workspace at the version recorded when the job was submitted, so the job can ``import`` or
+    ``source`` them.
+
     Raises :class:`LanguageUnavailable` when the code's language cannot run here,
     :class:`services.ExtractUnavailable` when the job's extract was withdrawn after it was queued,
     and :class:`ConfigError` when the haven's output-checking configuration cannot be used.
@@ -238,9 +242,11 @@ def prepare_job(job: Job, limits: Limits) -> SandboxSpec:
     code_dir = services.code_directory(job)
     code_dir.mkdir(parents=True, exist_ok=True)
     command = command_for(code_file.name)
-    (code_dir / code_file.name).write_text(job.code_version.content, encoding="utf-8")
+    for version in [job.code_version, *job.other_code_versions.select_related("code_file")]:
+        (code_dir / version.code_file.name).write_text(version.content, encoding="utf-8")
     # The haven's output-checking rules, read-only beside the code: havenkit.sdc in the job
-    # checks with them, so what the job records is what the portal would decide.
+    # checks with them, so what the job records is what the portal would decide. Written last,
+    # though no code file can take its name (code files end in .py, .R, .txt or .sql).
     rules = json.dumps(haven_config().as_dict(), indent=2)
     (code_dir / SDC_CONFIG_NAME).write_text(rules, encoding="utf-8")
     outputs_dir = services.outputs_directory(job)
