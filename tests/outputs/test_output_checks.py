@@ -105,7 +105,7 @@ def test_the_checker_sees_the_result_the_flagged_cell_and_the_justification(
 
     preview = client.get(reverse("outputs:view_file", args=[release_request.pk, release_file.pk]))
     html = preview.content.decode()
-    rows = preview.context["preview"].rows
+    rows = preview.context["preview"].table.rows
     assert [[cell.flagged for cell in row] for row in rows] == [[False, False], [False, True]]
     assert 'class="nhsuk-table__cell hk-flagged"><strong>4</strong>' in html
     assert "flagged</span>" in html

@@ -101,5 +101,5 @@ def test_cells_the_library_flagged_are_highlighted_in_the_preview(
 
     sign_in(client, haven.researcher)
     preview = client.get(reverse("outputs:view_file", args=[release_request.pk, release_file.pk]))
-    rows = preview.context["preview"].rows
+    rows = preview.context["preview"].table.rows
     assert [[cell.flagged for cell in row] for row in rows] == [[False, True], [False, False]]

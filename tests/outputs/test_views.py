@@ -234,8 +234,8 @@ def test_a_csv_is_shown_as_a_table(haven, client):
     release_request = submitted(haven)
     url = file_url("view_file", release_request, release_request.files.get())
     html = sign_in(client, haven.checker_a).get(url).content.decode()
-    assert '<th scope="col">patients</th>' in html
-    assert '<td class="nhsuk-table__cell">Lothian</td>' in html
+    assert '<th scope="col" class="nhsuk-table__header">patients</th>' in html
+    assert '<th scope="row" class="nhsuk-table__header">Lothian</th>' in html
 
 
 def test_refusing_without_a_comment_is_explained_and_changes_nothing(haven, client):
@@ -248,6 +248,26 @@ def test_refusing_without_a_comment_is_explained_and_changes_nothing(haven, clie
     )
     assert response.status_code == 400
     assert "a comment is needed" in response.content.decode()
+    assert not FileReview.objects.exists()
+
+
+def test_a_review_without_a_decision_says_so_beside_the_question(haven, client):
+    release_request = submitted(haven)
+    release_file = release_request.files.get()
+    prefix = f"id_file-{release_file.pk}-decision"
+    response = sign_in(client, haven.checker_a).post(
+        file_url("review_file", release_request, release_file),
+        {f"file-{release_file.pk}-comment": "Looks fine"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">' in html
+    assert "Your decision on table.csv</legend>" in html
+    assert f'<fieldset class="nhsuk-fieldset" aria-describedby="{prefix}-error">' in html
+    assert f'<a href="#{prefix}_0">Choose approve, request changes or reject.</a>' in html
+    assert f'<span class="nhsuk-error-message" id="{prefix}-error">' in html
+    assert f'<input class="nhsuk-radios__input" id="{prefix}_0"' in html
+    assert "Looks fine</textarea>" in html, "the comment typed is kept"
     assert not FileReview.objects.exists()
 
 

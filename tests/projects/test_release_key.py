@@ -1,6 +1,9 @@
 """The haven publishes its release key, so anyone can check released outputs without asking."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from havenkit.core.models import AuditEvent
@@ -24,11 +27,24 @@ def test_anyone_downloads_the_key_that_checks_the_havens_records(tmp_path):
     assert AuditEvent.objects.count() == before, "a public key is no access to audit"
 
 
-def test_a_haven_that_has_signed_nothing_publishes_no_key_and_makes_none():
-    response = Client().get(KEY_URL)
-    assert response.status_code == 404
-    assert b"has not published a release key yet" in response.content
+def test_a_haven_that_has_released_nothing_publishes_its_key_already(tmp_path):
+    """A data controller or journal may fetch the key before the first release."""
     assert not signing.signing_key_path().exists()
+    response = Client().get(KEY_URL)
+    assert response.status_code == 200
+    assert response.content.startswith(b"-----BEGIN PUBLIC KEY-----")
+    assert signing.signing_key_path().stat().st_mode & 0o077 == 0
+    assert Client().get(KEY_URL).content == response.content, "the key is made once"
+    key_file = tmp_path / "havenkit-release-key.pem"
+    key_file.write_bytes(response.content)
+    signed = signing.sign({"request": 2, "files": []})
+    assert signing.verify(signed, signing.load_public_key(key_file)) == {"request": 2, "files": []}
+
+
+def test_the_page_publishes_the_key_the_command_prints():
+    out = io.StringIO()
+    call_command("release", "public-key", stdout=out)
+    assert Client().get(KEY_URL).content.decode() == out.getvalue()
 
 
 def test_the_register_links_the_key():

@@ -98,7 +98,11 @@ class AirlockReviewForm(forms.Form):
     comment_hint: str
     reason_needed: str
 
-    decision = forms.ChoiceField(label="Decision", widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        label="Decision",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve or reject."},
+    )
     comment = forms.CharField(label="Comment", required=False, widget=forms.Textarea)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

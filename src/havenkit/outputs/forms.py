@@ -97,7 +97,11 @@ class AddFileForm(forms.Form):
 class ReviewForm(forms.Form):
     """One output checker's decision on one file; refusals must say why."""
 
-    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        choices=Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve, request changes or reject."},
+    )
     comment = forms.CharField(
         required=False,
         max_length=5000,

@@ -7,7 +7,6 @@ and its SHA-256 is checked against the job's record then, at release and at ever
 what two checkers approved is exactly what leaves the haven.
 """
 
-import csv
 import json
 import os
 import shutil
@@ -37,9 +36,9 @@ from havenkit.outputs.models import (
     ReviewReply,
 )
 from havenkit.outputs.policies import ReleaseRequestError
+from havenkit.outputs.preview import TablePreview, table_preview
 from havenkit.projects.models import memberships_in_date
 from havenkit.sdc import ConfigError
-from havenkit.sdc.differencing import read_table
 from havenkit.sdc.recorded import RESULTS
 from havenkit.workspaces import services as workspaces
 
@@ -76,19 +75,10 @@ class FileChoice:
 
 
 @dataclass(frozen=True)
-class PreviewCell:
-    """One CSV cell; ``flagged`` when an output-checking finding names it."""
-
-    text: str
-    flagged: bool = False
-
-
-@dataclass(frozen=True)
 class FilePreview:
-    """What a checker sees of a file inline: a CSV header and rows, text, an image, or nothing."""
+    """What a checker sees of a file inline: a CSV as a table, text, an image, or nothing."""
 
-    header: list[str]
-    rows: list[list[PreviewCell]]
+    table: TablePreview | None
     text: str
     truncated: bool
     is_image: bool = False
@@ -763,42 +753,17 @@ def preview_file(
     )
     suffix = Path(release_file.name).suffix.lower()
     if suffix in IMAGE_TYPES:
-        return FilePreview(header=[], rows=[], text="", truncated=False, is_image=True)
+        return FilePreview(table=None, text="", truncated=False, is_image=True)
     if suffix != ".csv" and suffix not in TEXT_SUFFIXES:
-        return FilePreview(header=[], rows=[], text="", truncated=False)
+        return FilePreview(table=None, text="", truncated=False)
     with path.open("rb") as handle:
         content = handle.read(PREVIEW_MAX_BYTES + 1)
     truncated = len(content) > PREVIEW_MAX_BYTES
     text = content[:PREVIEW_MAX_BYTES].decode("utf-8", errors="replace")
     if suffix != ".csv":
-        return FilePreview(header=[], rows=[], text=text, truncated=truncated)
-    header, *rows = list(csv.reader(text.splitlines())) or [[]]
-    return FilePreview(
-        header=header,
-        rows=_flag_cells(path, header, rows[:PREVIEW_MAX_ROWS], release_file.flagged_cells()),
-        text="",
-        truncated=truncated or len(rows) > PREVIEW_MAX_ROWS,
-    )
-
-
-def _flag_cells(
-    path: Path, header: list[str], rows: list[list[str]], flagged: set[tuple[str, str]]
-) -> list[list[PreviewCell]]:
-    """Mark the cells findings name, labelling rows the way the file checks labelled them."""
-    table = read_table(path) if flagged else None
-    labels = table.row_labels() if table is not None else []
-    return [
-        [
-            PreviewCell(
-                text=cell,
-                flagged=index < len(labels)
-                and column < len(header)
-                and (labels[index], header[column]) in flagged,
-            )
-            for column, cell in enumerate(row)
-        ]
-        for index, row in enumerate(rows)
-    ]
+        return FilePreview(table=None, text=text, truncated=truncated)
+    table = table_preview(path, text, release_file.flagged_cells(), PREVIEW_MAX_ROWS)
+    return FilePreview(table=table, text="", truncated=truncated or table.more_rows)
 
 
 def open_image(

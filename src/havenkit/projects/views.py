@@ -82,17 +82,11 @@ def release_key(request: HttpRequest) -> HttpResponse:
     """The haven's public release key, as ``havenkit release public-key`` prints it, so anyone
     can check a released package with ``havenkit release verify`` without asking the haven.
 
-    Public like the register and not audited: it holds no secret. Reading it never makes a key;
-    a haven that has signed no release yet has none to publish.
+    Public like the register and not audited: it holds no secret. A data controller or journal
+    may fetch it before the haven has released anything, so the key is made on first request,
+    whoever asks first (this page, the command or the first release): all get the same key.
     """
-    try:
-        pem = signing.public_key_pem(signing.haven_public_key(create=False))
-    except signing.SignatureProblem:
-        return HttpResponse(
-            "This haven has not published a release key yet: it has released no outputs.\n",
-            content_type="text/plain; charset=utf-8",
-            status=404,
-        )
+    pem = signing.public_key_pem(signing.haven_public_key())
     response = HttpResponse(pem, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="havenkit-release-key.pem"'
     return response
