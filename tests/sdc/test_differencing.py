@@ -1,5 +1,6 @@
 """Differencing: the shapes havenkit detects, and the ones it honestly leaves alone."""
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -354,6 +355,25 @@ def test_other_statistics_of_whole_numbers_are_not_counts(tmp_path):
     assert read.magnitude_columns == ("median age", "max age")
 
 
+def test_medians_minimums_and_maximums_are_deliberately_not_differenced(tmp_path):
+    # Subtracting reveals nothing of a median, and a minimum or maximum is reviewed by its own
+    # rule (it is one person's value): only the counts beside them are compared.
+    options = {"values": "cost", "aggfunc": ["count", "median", "min", "max"]}
+    old = pivot_table(tmp_path / "old", **options)
+    new = pivot_table(tmp_path / "new", {"Lothian": 39, "Fife": 30}, **options)
+    assert read_table(new).magnitude_columns == ("median cost", "min cost", "max cost")
+    # Lothian's one leaver had the highest cost: the maximum dropped from 139 to 138.
+    assert "Lothian,39.0,119.0,100.0,138.0" in new.read_text()
+
+    findings = differencing_findings(new, {"costs.csv": old}, THRESHOLD)
+
+    assert [finding.cells for finding in findings] == [(("Lothian", "count cost"),)]
+    medians_only = {"values": "cost", "aggfunc": ["median", "max"]}
+    old = pivot_table(tmp_path / "old2", **medians_only)
+    new = pivot_table(tmp_path / "new2", {"Lothian": 39, "Fife": 30}, **medians_only)
+    assert differencing_findings(new, {"costs.csv": old}, THRESHOLD) == []
+
+
 def test_two_column_variables_of_counts_are_read_as_one_count_column_each(tmp_path):
     data = records(PEOPLE).assign(band=lambda d: d.age.lt(40).map({True: "<40", False: "40+"}))
     session = Session()
@@ -412,3 +432,209 @@ def test_an_unaligned_variable_is_a_review_finding_naming_the_other_table(tmp_pa
     assert finding.status == "review"
     assert "ages.csv of release request 5" in finding.message
     assert "leave a gap" in finding.message
+
+
+# Numeric labels: years, quintiles and codes, however pandas wrote them.
+
+YEARS = {("Lothian", 2019): 40, ("Lothian", 2020): 45, ("Fife", 2019): 30, ("Fife", 2020): 35}
+
+
+def year_records(fewer: dict[tuple[str, int], int] | None = None) -> pd.DataFrame:
+    """One row per person: region, year of admission, sex, and a health board code."""
+    fewer = fewer or {}
+    rows = [
+        {"region": region, "year": year, "sex": "FM"[person % 2], "hb": 1 + (region == "Fife")}
+        for (region, year), count in YEARS.items()
+        for person in range(count - fewer.get((region, year), 0))
+    ]
+    return pd.DataFrame(rows)
+
+
+def released_and_new(tmp_path: Path, old: pd.DataFrame, new: pd.DataFrame) -> list:
+    """The findings for ``new`` against ``old``, each written by pandas' to_csv."""
+    old.to_csv(tmp_path / "old.csv")
+    new.to_csv(tmp_path / "new.csv")
+    return differencing_findings(tmp_path / "new.csv", {"old.csv": tmp_path / "old.csv"}, 10)
+
+
+def test_year_columns_written_as_text_line_up_with_years_read_back_as_floats(tmp_path):
+    old = year_records()
+    new = year_records({("Lothian", 2019): 3})
+    # A year column with a gap goes through floats: pandas writes its headers "2019.0".
+    findings = released_and_new(
+        tmp_path,
+        pd.crosstab(old.region, old.year.astype(str)),
+        pd.crosstab(new.region, new.year.astype(float)),
+    )
+    assert (tmp_path / "new.csv").read_text().splitlines()[0] == "region,2019.0,2020.0"
+    assert [finding.cells for finding in findings] == [(("Lothian", "2019.0"),)]
+    assert "(Lothian, 2019.0) = 3" in findings[0].message
+
+
+def test_years_as_a_column_level_under_another_variable_are_header_rows(tmp_path):
+    old = year_records()
+    new = year_records({("Fife", 2020): 4})
+    findings = released_and_new(
+        tmp_path,
+        pd.crosstab(old.region, [old.sex, old.year.astype(str)]),
+        pd.crosstab(new.region, [new.sex, new.year]),
+    )
+    assert (tmp_path / "new.csv").read_text().splitlines()[:3] == [
+        "sex,F,F,M,M",
+        "year,2019,2020,2019,2020",
+        "region,,,,",
+    ]
+    assert list(read_table(tmp_path / "new.csv").counts.columns) == [
+        "F 2019",
+        "F 2020",
+        "M 2019",
+        "M 2020",
+    ]
+    assert [finding.cells for finding in findings] == [(("Fife", "F 2020"), ("Fife", "M 2020"))]
+
+
+def test_a_table_of_numbers_alone_reads_its_sorted_leading_column_as_labels(tmp_path):
+    old = year_records()
+    new = year_records({("Fife", 2020): 2})
+    findings = released_and_new(
+        tmp_path, pd.crosstab(old.year, old.sex), pd.crosstab(new.year.astype(str), new.sex)
+    )
+    assert read_table(tmp_path / "old.csv").label_columns == ["year"]
+    assert [finding.cells for finding in findings] == [(("2020", "F"), ("2020", "M"))]
+
+
+def test_a_number_column_that_tells_repeated_labels_apart_is_a_label(tmp_path):
+    # "hb" (a health board code) is not a label word; "sex" alone repeats, "hb" and "sex" do not.
+    old = year_records().groupby(["hb", "sex"]).size().rename("patients")
+    fewer = year_records({("Fife", 2019): 1})
+    new = fewer.assign(hb=fewer.hb.map("{:02d}".format)).groupby(["hb", "sex"]).size()
+    findings = released_and_new(tmp_path, old, new.rename("patients"))
+    assert (tmp_path / "new.csv").read_text().splitlines()[1] == "01,F,43"
+    assert read_table(tmp_path / "new.csv").label_columns == ["hb", "sex"]
+    # Fife is board 2: written "2" in the released table and "02" in the new one, which the
+    # finding names as the new file shows it.
+    assert [finding.cells for finding in findings] == [(("02 / M", "patients"),)]
+
+
+def test_years_are_labels_not_counts_so_two_years_are_not_subtracted(tmp_path):
+    # The same regions in 2019 and in 2020: before years were read as labels, the year
+    # columns differed by 1 and were flagged as a count of 1.
+    records = year_records()
+    by_year = {
+        year: records[records.year == year].groupby(["region", "year"]).size().rename("patients")
+        for year in (2019, 2020)
+    }
+    assert released_and_new(tmp_path, by_year[2019], by_year[2020]) == []
+    assert read_table(tmp_path / "new.csv").label_columns == ["region", "year"]
+
+
+# Three or more tables: a cover minus the parts released beside it.
+
+
+def released_files(tmp_path: Path, tables: dict[str, str]) -> dict[str, Path]:
+    return {name: table(tmp_path, name, text) for name, text in tables.items()}
+
+
+def test_a_total_minus_a_released_part_and_the_new_part_reveals_the_rest(tmp_path):
+    # All patients, then the under-18s, then (new) the 18-64s: each pair differs by many, but
+    # the total minus both is Lothian's over-65s, 4 people nobody released.
+    released = released_files(
+        tmp_path,
+        {
+            "all.csv": "region,patients\nLothian,300\nFife,200\n",
+            "young.csv": "region,patients\nLothian,100\nFife,60\n",
+        },
+    )
+    new = table(tmp_path, "new.csv", "region,patients\nLothian,196\nFife,120\n")
+    [finding] = differencing_findings(new, released, THRESHOLD)
+    assert finding.status == "review"
+    assert finding.message.startswith(
+        "subtracting this table and young.csv from all.csv reveals 1 count below 10, which no "
+        "two of these tables reveal: (Lothian, patients) = 4"
+    )
+    assert "these 3 tables may all be out" in finding.message
+    assert finding.cells == (("Lothian", "patients"),)
+
+
+def test_a_new_total_minus_two_released_parts(tmp_path):
+    # The young by region and sex, the middle-aged by region, and (new) everybody by region:
+    # Fife's 187 - 60 - 120 = 7 are the old; Lothian's 300 - 100 - 190 = 10 are not few.
+    released = released_files(
+        tmp_path,
+        {
+            "young.csv": "region,sex,patients\nLothian,F,50\nLothian,M,50\nFife,F,30\nFife,M,30\n",
+            "middle.csv": "region,patients\nLothian,190\nFife,120\n",
+        },
+    )
+    new = table(tmp_path, "new.csv", "region,patients\nLothian,300\nFife,187\n")
+    [finding] = differencing_findings(new, released, THRESHOLD)
+    assert "subtracting young.csv and middle.csv from this table reveals" in finding.message
+    assert finding.cells == (("Fife", "patients"),)
+    assert "(Fife, patients) = 7" in finding.message
+
+
+def test_a_total_minus_every_part_that_fits_in_it(tmp_path):
+    # Four age groups: the total, two groups and (new) a third are out; the total minus the
+    # three is the fourth group, which no pair or triple of these tables gives back.
+    released = released_files(
+        tmp_path,
+        {
+            "all.csv": "region,patients\nLothian,1000\nFife,800\n",
+            "children.csv": "region,patients\nLothian,150\nFife,150\n",
+            "adults.csv": "region,patients\nLothian,600\nFife,400\n",
+        },
+    )
+    new = table(tmp_path, "new.csv", "region,patients\nLothian,248\nFife,200\n")
+    [finding] = differencing_findings(new, released, THRESHOLD)
+    assert finding.message.startswith(
+        "subtracting this table, children.csv and adults.csv from all.csv reveals 1 count "
+        "below 10, which no two of these tables reveal: (Lothian, patients) = 2"
+    )
+    assert "these 4 tables may all be out" in finding.message
+
+
+def test_tables_that_are_not_a_cover_and_its_parts_are_not_combined(tmp_path):
+    # Fife's 300 - 100 - 195 = 5 would look revealing, but Lothian has more people in the
+    # parts than in the "cover": these are not one population cut into pieces.
+    released = released_files(
+        tmp_path,
+        {
+            "a.csv": "region,patients\nLothian,300\nFife,300\n",
+            "b.csv": "region,patients\nLothian,150\nFife,100\n",
+        },
+    )
+    new = table(tmp_path, "new.csv", "region,patients\nLothian,200\nFife,195\n")
+    assert differencing_findings(new, released, THRESHOLD) == []
+
+
+def test_a_cell_a_pair_already_reveals_is_not_named_again(tmp_path):
+    released = released_files(
+        tmp_path,
+        {
+            "all.csv": "region,patients\nLothian,300\nFife,200\n",
+            "young.csv": "region,patients\nLothian,100\nFife,60\n",
+        },
+    )
+    # Lothian: the total minus this table is 3 (a pair); Fife: 200 - 60 - 135 = 5 (a triple).
+    new = table(tmp_path, "new.csv", "region,patients\nLothian,297\nFife,135\n")
+    findings = differencing_findings(new, released, THRESHOLD)
+    assert [finding.cells for finding in findings] == [(("Lothian", "patients"),)]
+
+
+# Renamed variables.
+
+
+def test_a_variable_released_under_another_name_is_compared_through_aliases(tmp_path):
+    old = table(tmp_path, "old.csv", "hb,patients\nLothian,120\nFife,85\n")
+    new = table(tmp_path, "new.csv", "health_board,patients\nLothian,117\nFife,85\n")
+    released = {"boards.csv": old}
+    assert differencing_findings(new, released, THRESHOLD) == []
+    [finding] = differencing_findings(new, released, THRESHOLD, {"hb": "health_board"})
+    assert finding.cells == (("Lothian", "patients"),)
+    assert "(Lothian, patients) = 3" in finding.message
+
+
+def test_an_alias_does_not_rename_over_a_column_the_table_already_has():
+    read = read_table(io.StringIO("hb,health_board,patients\nA,Lothian,120\n"))
+    assert read.with_aliases({"hb": "health_board"}).label_columns == ["hb", "health_board"]
+    assert read.with_aliases({"health_board": "board"}).label_columns == ["hb", "board"]

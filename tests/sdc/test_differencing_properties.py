@@ -8,12 +8,15 @@ threshold.
 
 import io
 import math
+import tempfile
 from itertools import pairwise
+from pathlib import Path
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from havenkit.sdc.differencing import band_label, compare, read_table
+from havenkit.sdc.differencing import band_label, compare, differencing_findings, read_table
 
 THRESHOLD = 10
 REGIONS = ["Lothian", "Fife", "Borders", "Highland"]
@@ -177,3 +180,54 @@ def test_a_sum_over_fewer_people_than_the_threshold_is_flagged(data):
 def test_the_band_labels_the_property_builds_read_back_as_the_bands():
     assert [row[0] for row in banded([1] * 15, [3, 10])] == ["0-2", "3-9", "10+"]
     assert band_label(-math.inf, 3) == "<3"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_years_written_as_text_ints_or_floats_line_up(data):
+    years = data.draw(st.lists(st.integers(2000, 2030), min_size=1, max_size=4, unique=True))
+    counts = {(r, y): data.draw(st.integers(0, 40)) for r in REGIONS[:2] for y in years}
+    removed = {cell: data.draw(st.integers(0, count)) for cell, count in counts.items()}
+    forms = [str, int, float]
+    old_form, new_form = data.draw(st.sampled_from(forms)), data.draw(st.sampled_from(forms))
+
+    def written(values: dict[tuple[str, int], int], form) -> io.StringIO:
+        # A crosstab of region by year, as pandas writes it with the years in ``form``.
+        frame = pd.Series(values).unstack()
+        frame.columns = [form(year) for year in frame.columns]
+        return io.StringIO(frame.rename_axis("region").to_csv())
+
+    new = {cell: count - removed[cell] for cell, count in counts.items()}
+    found = compared(written(new, new_form), written(counts, old_form))
+    new_header = {year: str(new_form(year)) for year in years}
+    expected = {(r, new_header[y], n) for (r, y), n in removed.items() if 0 < n < THRESHOLD}
+    assert {(c.row, c.column, c.people) for c in found.counts} == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_cover_minus_its_parts_gives_back_exactly_the_small_unreleased_part(data):
+    regions = REGIONS[: data.draw(st.integers(1, 4))]
+    # Each region's patients in four parts; parts at different scales, so that only the total
+    # minus the three released parts comes near zero. The fourth part is never released.
+    parts = {
+        f"part{scale}.csv": {r: data.draw(st.integers(scale, 2 * scale - 1)) for r in regions}
+        for scale in (100, 1000, 10000)
+    }
+    unreleased = {r: data.draw(st.integers(0, 30)) for r in regions}
+    total = {r: sum(part[r] for part in parts.values()) + unreleased[r] for r in regions}
+    tables = {"total.csv": total, **parts}
+    new_name = data.draw(st.sampled_from(sorted(tables)))
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {}
+        for name, counts in tables.items():
+            paths[name] = Path(folder) / name
+            pd.Series(counts, name="patients").rename_axis("region").to_csv(paths[name])
+        new = paths.pop(new_name)
+        findings = differencing_findings(new, paths, THRESHOLD)
+    expected = {(r, "patients") for r, n in unreleased.items() if 0 < n < THRESHOLD}
+    assert {cell for finding in findings for cell in finding.cells} == expected
+    assert len(findings) == (1 if expected else 0)
+    for finding in findings:
+        assert all(name in finding.message for name in paths)
+        assert "these 4 tables" in finding.message

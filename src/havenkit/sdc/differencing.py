@@ -5,23 +5,37 @@ region, aged 18 or over" differ by the under-18s of each region, and a total rel
 table with a suppressed cell gives the suppressed cell back. ACRO only prints a reminder; this
 module computes the recovered cells and flags those below the threshold for a person to review.
 
-**Reading a table.** A CSV is label columns (anything not numeric) beside numeric columns; a
-blank cell is a suppressed one. A numeric column is a *count* when it holds whole numbers ≥ 0
-and its name is not a magnitude name. It is a *mean* when a word of its name is "mean",
-"average" or "avg", and a *sum* when a word is "sum" or "total" ("mean_cost", "cost (sum)",
-"total_cost"; a column called just "Total" is a count margin). A mean or a sum is only used
-with the number of people behind each cell: the table's count column named "n", "count",
-"n_cost"..., else its only count column; for a released table without one, the count column
-of another released table over exactly the same rows (the counts released beside the means).
-A mean times its count is the cell's sum. A column whose name says it is another statistic
-("median", "min", "max", "std", "mode") is never a count, even when it holds whole numbers.
+**Reading a table.** A CSV is label columns beside numeric columns; a blank cell is a
+suppressed one. A column of text is a label. So is a column of whole numbers (a year, a SIMD
+quintile, a numeric code) whose name says it is a label ("year", "month", "quarter", "week",
+"period", "code", "quintile", "decile", with no word of a count), or that the layout makes
+one: pandas writes the labels first, unique and sorted, so when the other labels leave two
+rows alike, the next columns of whole numbers that tell them apart (each increasing within the
+rows it tells apart) are labels, and in a table of numbers alone the shortest run of leading
+columns that is sorted and unique is. A label that is a whole number is compared in one
+form, "2019" for "2019.0" (a year column with a gap goes through floats) and "2" for "02" (a
+code written as text), and numbers in column names are matched the same way, so a table
+written with years as text lines up with one read back as numbers; findings name labels and
+columns as the new table writes them.
+
+A numeric column is a *count* when it holds whole numbers ≥ 0 and its name is not a magnitude
+name. It is a *mean* when a word of its name is "mean", "average" or "avg", and a *sum* when a
+word is "sum" or "total" ("mean_cost", "cost (sum)", "total_cost"; a column called just
+"Total" is a count margin). A mean or a sum is only used with the number of people behind each
+cell: the table's count column named "n", "count", "n_cost"..., else its only count column;
+for a released table without one, the count column of another released table over exactly the
+same rows (the counts released beside the means). A mean times its count is the cell's sum. A
+column whose name says it is another statistic ("median", "min", "max", "std", "mode") is
+never a count, even when it holds whole numbers.
 
 A CSV with several header rows, as pandas writes a table whose columns have several levels
 (``havenkit.sdc``'s ``pivot_table`` or ``crosstab`` with a list of aggfuncs, or several column
 variables), is read with each column named by its header cells joined by a space: "count cost"
 and "mean cost" (a count, and a mean of cost with its count of people), "count F". It is known
 by its row of the label columns' names with every other cell blank, below header rows that
-label every column; a header row of numbers alone could be data, so it is read as data.
+label every column. A header row of numbers alone could be data, so it is read as data, unless
+the row of text above it repeats a label over side-by-side columns, as pandas writes an outer
+level over an inner one of numbers ("sex" F,F,M,M over "year" 2019,2020,2019,2020).
 
 **Lining up two tables.** They are compared on the label columns they share (same name); every
 other label column is summed over, leaving out its "Total"/"All"/"Overall" rows. A shared
@@ -59,15 +73,39 @@ counts as zero in a group's sum, so the difference is the suppressed cells' tota
 subtraction gives back. A slice counted through a blank band is unknown, unless the tables
 share their other end and it can be counted from there.
 
-It does not detect: differences across three or more tables, tables that share no label
-column, column variables spread over count column names that differ between the tables (a sex
-column "F","M" against a "patients" column), a variable renamed between the tables, numeric
-labels (a "year" column of numbers is read as counts), more than one re-banded variable
-crossing in the same pair, medians, minimums, maximums and standard deviations, a new means
-table without its own count column, released means with no released count over the same
+**Three or more tables.** Every pair of the new table and a released one is compared as
+above; then :mod:`havenkit.sdc.combinations` searches triples and a cover minus every part that
+fits in it (its docstring says exactly which combinations), and a count only they give back is
+a "review" finding naming every table involved. The search is cheap beside the pairwise
+comparisons it builds on: a table of 12,500 counts (10 regions x 50 diagnoses x 25 age bands)
+against 20 released tables (margins and filtered copies) takes 1.55 s of CPU where pairs alone
+took 1.47 s, and 3.38 s against 3.19 s when all 20 are on the new table's own groups, the
+search's worst case (best of 3, on a loaded 2-core machine, November 2026).
+
+**Renamed variables.** The same variable under two names ("hb" and "health_board") cannot be
+told from two variables by the tables alone; the caller may pass ``aliases`` mapping a label
+column's other names to one name, and the tables are compared on it.
+
+**Medians, minimums, maximums, standard deviations.** These are deliberately not differenced.
+A sum over a group minus the sum over part of it is the sum over the rest; no such identity
+holds for a median (the medians of 120 people and of 117 of them only loosely bound the 3
+people's values), nor for a standard deviation without its sum and count. A minimum or maximum
+that moves when people leave does show that a leaver held the extreme, but a minimum or maximum
+is one person's value already: ``havenkit.sdc``'s own rule sends such a table to review
+whatever differencing says. Their columns are read as neither counts nor sums (a column whose
+name says "median", "min", "max", "std" or "mode" is never a count), so only the counts beside
+them are compared.
+
+It does not detect: tables that share no label column, column variables spread over count
+column names that differ between the tables (a sex column "F","M" against a "patients"
+column), a variable renamed between the tables without an alias, a column of numbers that is a
+label by none of the rules above (each row's labels already unique, a name that does not say
+so: it is read as a count), more than one re-banded variable crossing in the same pair, a new
+means table without its own count column, released means with no released count over the same
 rows, and a column of means named by its variable alone (``pivot_table`` with the one aggfunc
-"mean" writes "cost"), which reads as neither a count nor a mean. A group missing from one
-table is not compared (an omitted row is not read as zero).
+"mean" writes "cost"), which reads as neither a count nor a mean; across three or more tables,
+what :mod:`havenkit.sdc.combinations` lists as not searched. A group missing from one table is
+not compared (an omitted row is not read as zero).
 """
 
 import io
@@ -80,8 +118,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
+from havenkit.sdc.combinations import Combination, Margins, combinations
 from havenkit.sdc.files import FileFinding
 from havenkit.sdc.rules import REVIEW
 
@@ -93,6 +133,13 @@ _MEAN_WORDS = frozenset({"mean", "average", "avg"})
 _SUM_WORDS = frozenset({"sum", "total"})
 _COUNT_WORDS = frozenset({"n", "count"})
 _OTHER_STATISTIC_WORDS = frozenset({"median", "min", "minimum", "max", "maximum", "std", "mode"})
+_LABEL_WORDS = frozenset(
+    {"year", "month", "quarter", "week", "period", "code", "quintile", "decile"}
+)
+# A label or column name that is a whole number, in whatever form it was written ("2019",
+# "2019.0" after a column with a gap went through floats, "02019" as a string code): its digits.
+_WHOLE_NUMBER = re.compile(r"^\s*0*(\d+)(?:\.0*)?\s*$")
+_WHOLE_NUMBER_WORD = re.compile(r"(?<![\w.])0*(\d+)(?:\.0*)?(?![\w.])")
 # pandas writes one header row per column level; more levels than this are not a table we read.
 _HEADER_ROWS_AT_MOST = 8
 _BAND_PATTERNS: tuple[tuple[re.Pattern, Callable[..., tuple[float, float]]], ...] = (
@@ -107,8 +154,9 @@ _BAND_PATTERNS: tuple[tuple[re.Pattern, Callable[..., tuple[float, float]]], ...
 )
 Band = tuple[float, float]
 # What every comparison yields, one line per group and value column: the group's labels, the
-# cell a finding names, the column, new minus old, and how many blank cells went into it.
-_DIFFERENCE_COLUMNS = ["group", "row", "column", "difference", "blanks"]
+# cell a finding names, the column, new minus old, how many blank cells went into it, and the
+# new table's sum over the group (none for a slice between crossing bands).
+_DIFFERENCE_COLUMNS = ["group", "row", "column", "difference", "blanks", "new"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +187,16 @@ class Table:
     def row_labels(self) -> list[str]:
         """Row labels as :mod:`havenkit.sdc.files` names cells: label values joined by " / "."""
         return _joined(self.labels).tolist()
+
+    def with_aliases(self, aliases: Mapping[str, str]) -> "Table":
+        """This table with each label column named in ``aliases`` under the name it maps to,
+        unless the table already has a column of that name."""
+        names = {
+            column: aliases[column]
+            for column in self.label_columns
+            if column in aliases and aliases[column] not in self.label_columns
+        }
+        return replace(self, labels=self.labels.rename(columns=names)) if names else self
 
     def with_people_from(self, other: "Table") -> "Table":
         """This table with counts of people for its unpaired means and sums taken from
@@ -178,12 +236,15 @@ class Comparison:
 
     ``counts`` are small recovered counts; ``magnitudes`` are sums of fewer than the threshold
     number of people (``column`` is the variable summed); ``unaligned`` says why a shared
-    variable's categories could not be lined up.
+    variable's categories could not be lined up. ``margins`` are both tables' counts on the
+    groups they were compared on, for searching combinations with other released tables (see
+    :mod:`havenkit.sdc.combinations`), or None when the groups are not the new table's own.
     """
 
     counts: list[Recovered] = field(default_factory=list)
     magnitudes: list[Recovered] = field(default_factory=list)
     unaligned: list[str] = field(default_factory=list)
+    margins: Margins | None = None
 
 
 def _joined(labels: pd.DataFrame) -> pd.Series:
@@ -192,8 +253,13 @@ def _joined(labels: pd.DataFrame) -> pd.Series:
     return columns[0].str.cat(columns[1:], sep=" / ") if len(columns) > 1 else columns[0]
 
 
+def _column_key(name: str) -> str:
+    """What a column is matched on between tables: its name, whole numbers in one form."""
+    return _WHOLE_NUMBER_WORD.sub(r"\1", name.strip())
+
+
 def _words(name: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", name.lower())
+    return re.findall(r"[a-z0-9]+", _column_key(name).lower())
 
 
 def _magnitude(name: str) -> tuple[str, str] | None:
@@ -236,6 +302,23 @@ def _contributors(variable: str, counts: list[str]) -> str | None:
 _UNREADABLE = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError)
 
 
+def _column_levels(values: np.ndarray, plain: np.ndarray) -> np.ndarray:
+    """Which rows of header cells (text, and whether each is blank or a number) can be a column
+    level rather than data.
+
+    A row with text is one, and so is the file's first line. A row of numbers alone could be
+    data, unless the row of text above it repeats a label over side-by-side columns: pandas
+    writes every level of every column, so an outer level repeats over the inner one's labels,
+    which may be numbers (years under each sex).
+    """
+    numbers = plain.all(axis=1)
+    repeats = (values[:, 1:] == values[:, :-1]) & ~plain[:, 1:]
+    levels = ~numbers
+    levels[0] = True
+    levels[1:] |= ~numbers[:-1] & repeats[:-1].any(axis=1)
+    return levels
+
+
 def _header_layout(cells: pd.DataFrame) -> tuple[int, int] | None:
     """(header rows, label columns) when ``cells`` is a CSV pandas wrote with several header rows.
 
@@ -243,12 +326,12 @@ def _header_layout(cells: pd.DataFrame) -> tuple[int, int] | None:
     column, then a row of the label columns' names with every other cell blank.
     """
     text = cells.head(_HEADER_ROWS_AT_MOST + 1).fillna("").apply(lambda column: column.str.strip())
-    blank = (text == "").to_numpy()
+    values = text.to_numpy()
+    blank = values == ""
     plain = blank | text.apply(pd.to_numeric, errors="coerce").notna().to_numpy()
     # The row of names needs a row of data below it.
     for depth in range(2, min(_HEADER_ROWS_AT_MOST, len(cells) - 2) + 1):
-        # A row of numbers alone could be data, so it ends the header rows.
-        if plain[depth - 1, 1:].all():
+        if not _column_levels(values[:depth, 1:], plain[:depth, 1:])[-1]:
             return None
         filled = ~blank[depth]
         labels = int(filled.argmin())
@@ -256,15 +339,16 @@ def _header_layout(cells: pd.DataFrame) -> tuple[int, int] | None:
             labels > 0
             and not filled[labels:].any()
             and not blank[:depth, labels:].any()
-            and not plain[:depth, labels:].all(axis=1).any()
+            and _column_levels(values[:depth, labels:], plain[:depth, labels:]).all()
             and blank[:depth, : labels - 1].all()
         ):
             return depth, labels
     return None
 
 
-def _cells(source: Path | str | TextIO) -> pd.DataFrame | None:
-    """The CSV's cells as text under one name per column, or None when they have none."""
+def _cells(source: Path | str | TextIO) -> tuple[pd.DataFrame, int | None] | None:
+    """The CSV's cells as text under one name per column, and how many leading columns its
+    header rows say are labels (None when it has one header row); None when it has no cells."""
     try:
         # Read once, parsed twice: the second parse only when the file has one header row.
         text = (
@@ -277,7 +361,7 @@ def _cells(source: Path | str | TextIO) -> pd.DataFrame | None:
         if layout is None:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
             frame.columns = [str(column) for column in frame.columns]
-            return frame
+            return frame, None
     except _UNREADABLE:
         return None
     depth, labels = layout
@@ -287,15 +371,50 @@ def _cells(source: Path | str | TextIO) -> pd.DataFrame | None:
     ]
     if len(set(names)) < len(names):
         return None
-    return cells.iloc[depth + 1 :].set_axis(names, axis=1).reset_index(drop=True)
+    return cells.iloc[depth + 1 :].set_axis(names, axis=1).reset_index(drop=True), labels
+
+
+def _label_columns(
+    frame: pd.DataFrame, numbers: pd.DataFrame, numeric: list[str], index_columns: int | None
+) -> list[str]:
+    """The row-label columns, numbers included (a year, a SIMD quintile, a numeric code).
+
+    The header rows of a multi-level CSV say how many leading columns are labels. Otherwise
+    a column of text is a label, and so is a column of whole numbers whose name says it is
+    one ("year", "code", "quintile"..., but not "year_count"). pandas writes the labels
+    first, unique and sorted, so when those leave two rows with the same labels, the next
+    columns of whole numbers that make the rows unique, each increasing within the rows whose
+    labels they tell apart, are labels too (a table of numbers alone needs its leading columns
+    sorted to be read so); at least one numeric column is left for the values.
+    """
+    columns = list(frame.columns)
+    if index_columns is not None:
+        return columns[:index_columns]
+    whole = [c for c in numeric if numbers[c].notna().all() and (numbers[c] % 1 == 0).all()]
+    named = {
+        c for c in whole if _LABEL_WORDS & set(_words(c)) and not _COUNT_WORDS & set(_words(c))
+    }
+    labels = [c for c in columns if c not in numeric or c in named]
+    if labels and not frame[labels].duplicated().any():
+        return labels
+    extended = list(labels)
+    for column in [c for c in whole if c not in named][: len(numeric) - len(named) - 1]:
+        within = [frame[c] for c in extended] or [pd.Series(0, index=frame.index)]
+        if not numbers[column].groupby(within).is_monotonic_increasing.all():
+            break
+        extended.append(column)
+        if not frame[extended].duplicated().any():
+            return [c for c in columns if c in extended]
+    return labels
 
 
 def read_table(path: Path | str | TextIO) -> Table | None:
     """The file (a path or an open text file) as a table of counts and magnitudes, or None (not
     a table, or not a CSV)."""
-    frame = _cells(path)
-    if frame is None:
+    cells = _cells(path)
+    if cells is None:
         return None
+    frame, index_columns = cells
     numbers = frame.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
     blank = frame.apply(lambda column: column.str.strip() == "")
     numeric = [
@@ -303,7 +422,8 @@ def read_table(path: Path | str | TextIO) -> Table | None:
         for column in frame.columns
         if (numbers[column].notna() | blank[column]).all() and numbers[column].notna().any()
     ]
-    labels = [column for column in frame.columns if column not in numeric]
+    labels = _label_columns(frame, numbers, numeric, index_columns)
+    numeric = [column for column in numeric if column not in labels]
     if not numeric or not labels:
         return None
     values = numbers[numeric]
@@ -388,7 +508,35 @@ def _is_total(label: str) -> bool:
 
 
 def _align(variable: str, new_labels: list[str], old_labels: list[str]) -> _Coding:
-    """Line up a shared variable's categories; raises :class:`_Unaligned` saying why not."""
+    """Line up a shared variable's categories; raises :class:`_Unaligned` saying why not.
+
+    Labels are lined up in their compared form (whole numbers in one form: "2019.0" and
+    "02019" as "2019"), and a group is named as the new table writes it, so a finding names
+    the cell the file shows.
+    """
+    new_keys = {label: _WHOLE_NUMBER.sub(r"\1", label) for label in new_labels}
+    old_keys = {label: _WHOLE_NUMBER.sub(r"\1", label) for label in old_labels}
+    shown = {key: label for label, key in reversed(new_keys.items())}
+    coding = _align_keys(
+        variable, list(dict.fromkeys(new_keys.values())), list(dict.fromkeys(old_keys.values()))
+    )
+
+    def by_label(codes: dict, keys: dict[str, str]) -> dict:
+        return {label: codes[key] for label, key in keys.items() if key in codes}
+
+    def named(codes: dict[str, str]) -> dict[str, str]:
+        return {key: shown.get(code, code) for key, code in codes.items()}
+
+    return _Coding(
+        by_label(named(coding.new), new_keys),
+        by_label(named(coding.old), old_keys),
+        bands=(by_label(coding.bands[0], new_keys), by_label(coding.bands[1], old_keys)),
+        slices=coding.slices,
+    )
+
+
+def _align_keys(variable: str, new_labels: list[str], old_labels: list[str]) -> _Coding:
+    """:func:`_align` on the labels' compared forms."""
     new_rest = [label for label in new_labels if not _is_total(label)]
     old_rest = [label for label in old_labels if not _is_total(label)]
     totals = {label: "Total" for label in (*new_labels, *old_labels) if _is_total(label)}
@@ -569,6 +717,7 @@ def _group_differences(new: _Side, old: _Side) -> pd.DataFrame:
             "old_blanks": old_blanks.loc[shared].stack(future_stack=True),
             "new_row": new_rows.loc[shared].stack(future_stack=True),
             "old_row": old_rows.loc[shared].stack(future_stack=True),
+            "new": new_sum.loc[shared].stack(future_stack=True),
         }
     )
     groups = long.index.droplevel(-1).to_frame(index=False).astype(str)
@@ -706,10 +855,14 @@ def compare(new: Table, old: Table, threshold: int) -> Comparison:
         codings = {v: c for v, c in codings.items() if v not in crossing}
     if not codings:
         return Comparison(unaligned=unaligned)
-    counts = [column for column in new.counts.columns if column in old.counts.columns]
-    recovered_counts = []
+    theirs = {_column_key(column): column for column in old.counts.columns}
+    counts = {c: theirs[key] for c in new.counts.columns if (key := _column_key(c)) in theirs}
+    recovered_counts, margins = [], None
     if counts:
-        found = _differences(new, old, codings, new.counts[counts], old.counts[counts])
+        old_counts = old.counts[list(counts.values())].set_axis(list(counts), axis=1)
+        found = _differences(new, old, codings, new.counts[list(counts)], old_counts)
+        if _keeps_new_groups(codings):
+            margins = Margins.of(tuple(codings), found[found["new"].notna()])
         found = found[_small(found["difference"], threshold)]
         recovered_counts = _recovered(found)
     magnitudes = [variable for variable in new.sums.columns if variable in old.sums.columns]
@@ -735,7 +888,21 @@ def compare(new: Table, old: Table, threshold: int) -> Comparison:
         named = both[revealed]
         named = named.assign(row=named["group"], column=named["column"].map(new.sum_columns))
         recovered_sums = _recovered(named)
-    return Comparison(recovered_counts, recovered_sums, unaligned)
+    return Comparison(recovered_counts, recovered_sums, unaligned, margins)
+
+
+def _keeps_new_groups(codings: dict[str, _Coding]) -> bool:
+    """Whether the groups compared are named the same whatever the released table: each of the
+    new table's labels stands for itself (or a total, or a band named by its range), and no
+    slice between crossing bands was taken."""
+    for coding in codings.values():
+        if coding.slices:
+            return False
+        if not coding.bands[0] and any(
+            code != label and not _is_total(label) for label, code in coding.new.items()
+        ):
+            return False
+    return True
 
 
 def _recovered(found: pd.DataFrame) -> list[Recovered]:
@@ -801,24 +968,64 @@ def _findings(name: str, comparison: Comparison, threshold: int) -> list[FileFin
     return findings
 
 
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _combination_finding(combination: Combination, threshold: int) -> FileFinding:
+    """A combination of three or more tables as a finding naming every one of them."""
+    cells = [Recovered(*cell) for cell in combination.cells]
+    parts = list(combination.parts)
+    if combination.cover is None:
+        subtraction = f"subtracting {_listed(parts)} from this table"
+    else:
+        subtraction = f"subtracting {_listed(['this table', *parts])} from {combination.cover}"
+    return FileFinding(
+        REVIEW,
+        "differencing",
+        f"{subtraction} reveals {len(cells)} count{'s' if len(cells) != 1 else ''} below "
+        f"{threshold}, which no two of these tables reveal: "
+        f"{_shown(cells, lambda people: f'= {people}')}; an output checker must decide whether "
+        f"these {len(parts) + (1 if combination.cover is None else 2)} tables may all be out",
+        tuple((cell.row, cell.column) for cell in cells),
+    )
+
+
 def differencing_findings(
-    new_path: Path | str, released: Mapping[str, Path | str], threshold: int
+    new_path: Path | str,
+    released: Mapping[str, Path | str],
+    threshold: int,
+    aliases: Mapping[str, str] | None = None,
 ) -> list[FileFinding]:
     """The "review" findings for each released table that subtracting from the new one reveals.
 
     ``released`` maps a name people recognise (e.g. "table.csv of release request 3") to the
-    released file. A new file that is not a table gets no finding: the file checks already
-    send it to an output checker.
+    released file. ``aliases`` maps a variable's other names to one name ({"hb":
+    "health_board"}), so tables that call a label column differently are compared on it: the
+    same variable under two names cannot be told from two variables by the tables alone. A new
+    file that is not a table gets no finding: the file checks already send it to an output
+    checker.
     """
     new = read_table(new_path)
     if new is None:
         return []
-    others = {name: table for name, path in released.items() if (table := read_table(path))}
-    findings = []
+    new = new.with_aliases(aliases or {})
+    others = {
+        name: table.with_aliases(aliases or {})
+        for name, path in released.items()
+        if (table := read_table(path))
+    }
+    findings, margins = [], {}
     for name, other in others.items():
         # A released mean's people come from the released counts over the same rows, never
         # from the new table, whose population may differ.
         for counts in others.values():
             other = other.with_people_from(counts)
-        findings += _findings(name, compare(new, other, threshold), threshold)
+        comparison = compare(new, other, threshold)
+        findings += _findings(name, comparison, threshold)
+        if comparison.margins is not None:
+            margins[name] = comparison.margins
+    findings += [
+        _combination_finding(found, threshold) for found in combinations(margins, threshold)
+    ]
     return findings
