@@ -100,7 +100,10 @@ def test_add_a_code_file_coloured_in_the_language_of_the_name_being_typed(
     expect(editor.locator("span")).to_have_count(0)
     expect(editor).to_have_text('square <- function(x) x^2 # "R"')
 
+    # Code files end in .R exactly, as the portal requires: a lower-case .r is no R here either.
     name.fill("analysis.r")
+    expect(editor.locator("span")).to_have_count(0)
+    name.fill("analysis.R")
     expect(editor.locator(".hljs-keyword")).to_have_text(["function"])
 
     # Renamed to Python, the same code is coloured as Python: `function` is no keyword there.

@@ -20,7 +20,7 @@ import r from "../highlightjs/languages/r.min.js";
 // and how the editor indents text it has no language for, which it leaves uncoloured.
 const PYTHON = { name: "python", grammar: python, tab: "    ", indentOn: /[:([{]$/ };
 const R = { name: "r", grammar: r, tab: "  ", indentOn: /[([{]$/ };
-const LANGUAGES = { ".py": PYTHON, ".R": R, ".r": R };
+const LANGUAGES = { ".py": PYTHON, ".R": R };
 const NO_LANGUAGE = { tab: "    ", indentOn: /[([{]$/ };
 // Keys that do not end the "next Tab leaves" state Escape starts: Shift is held for Shift+Tab.
 const KEYS_KEEPING_ESCAPE = new Set(["Escape", "Tab", "Shift"]);
