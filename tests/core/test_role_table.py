@@ -54,6 +54,7 @@ PAGES = [
     Page("core:audit_log_csv", "GET", frozenset({"auditor"})),
     Page("workspaces:workspace", "GET", MEMBERS),
     Page("workspaces:code_file", "GET", MEMBERS),
+    Page("workspaces:code_version", "GET", MEMBERS),
     Page("workspaces:run_job", "POST", MEMBERS),
     Page("workspaces:job", "GET", MEMBERS),
     Page("workspaces:job_status", "GET", MEMBERS),
@@ -150,6 +151,7 @@ def _url(page: Page, haven) -> str:
             "workspace": [project.pk],
             "code_file": [project.pk, code_file.pk],
             "run_job": [project.pk, code_file.pk],
+            "code_version": [project.pk, code_file.pk, 1],
         }.get(page.name.split(":")[1], [project.pk, job.pk])
         return reverse(page.name, args=args)
     if page.name in ("outputs:project_requests", "outputs:new_request"):

@@ -74,6 +74,14 @@ def test_edit_code_with_highlighting_and_leave_the_editor_by_keyboard(
     )
     assert_accessible(page)
 
+    # The history links each version: the first one, as it was, and what version 2 changed.
+    page.get_by_role("link", name="Version 2", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("doubling.py, version 2")
+    changes = page.get_by_role("region", name="Changes from version 1 to version 2")
+    expect(changes).to_contain_text("-x = 1")
+    expect(changes).to_contain_text("+def double(x):")
+    assert_accessible(page)
+
 
 def test_add_a_code_file_coloured_in_the_language_of_the_name_being_typed(
     browser: Browser, instance: Instance

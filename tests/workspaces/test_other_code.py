@@ -191,12 +191,11 @@ def test_the_job_page_links_every_code_version_in_code(client, project, research
     main = _save(project, researcher, "main.py", IMPORTS_HELPERS)
     job = services.submit_job(project, main, researcher)
     page = _job_page(client, job)
-    code_url = reverse("workspaces:code_file", args=[project.pk, helpers.code_file_id])
-    assert f'href="{code_url}#version-1">helpers.py, version 1</a>' in page
-    main_url = reverse("workspaces:code_file", args=[project.pk, main.code_file_id])
-    assert f'href="{main_url}#version-1">main.py, version 1</a>' in page
-    history = client.get(code_url).content.decode()
-    assert 'id="version-1"' in history
+    helpers_url = reverse("workspaces:code_version", args=[project.pk, helpers.code_file_id, 1])
+    assert f'href="{helpers_url}">helpers.py, version 1</a>' in page
+    main_url = reverse("workspaces:code_version", args=[project.pk, main.code_file_id, 1])
+    assert f'href="{main_url}">main.py, version 1</a>' in page
+    assert "helpers.py, version 1</h1>" in client.get(helpers_url).content.decode()
 
 
 def test_the_job_page_takes_as_many_queries_for_many_other_files_as_for_one(

@@ -5,6 +5,7 @@ in ``workspaces/highlight.css``, made by :func:`stylesheet` from a style whose e
 at least the 4.5:1 contrast WCAG 2.2 AA asks for on the code panel's background.
 """
 
+import difflib
 from pathlib import PurePath
 
 from django.utils.safestring import SafeString, mark_safe
@@ -31,6 +32,22 @@ def highlighted(file_name: str, code: str) -> SafeString:
     """``code`` as HTML with its tokens in coloured spans; Pygments escapes the text itself."""
     lexer = LEXERS.get(PurePath(file_name).suffix, TextLexer)
     return mark_safe(highlight(code, lexer(), _formatter()))  # noqa: S308
+
+
+def changes(file_name: str, before: str, after: str) -> str:
+    """What a new version changed, as a unified diff with three lines of context; "" if none.
+
+    Shown as plain text: the ``-`` and ``+`` at each line's start say what was taken out and
+    put in, which colour alone must not (WCAG 1.4.1).
+    """
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"{file_name} (before)",
+            tofile=f"{file_name} (this version)",
+        )
+    )
 
 
 def stylesheet() -> str:

@@ -105,6 +105,31 @@ def code_file(request: HttpRequest, project_id: int, code_file_id: int) -> HttpR
     return render(request, "workspaces/code_file.html", context, status=400 if form.errors else 200)
 
 
+@require_GET
+def code_version(
+    request: HttpRequest, project_id: int, code_file_id: int, number: int
+) -> HttpResponse:
+    """One saved version of a code file: its code, who saved it, what it changed from the
+    version before, and the jobs that ran it, so any job's code can be read as it ran."""
+    project = _project(request, project_id, "view_workspace")
+    code = _code_file(project, code_file_id)
+    version = get_object_or_404(code.versions.select_related("author"), number=number)
+    before = code.versions.filter(number__lt=number).order_by("-number").first()
+    context = {
+        "project": project,
+        "code_file": code,
+        "version": version,
+        "before": before,
+        "version_import": imports.import_of(version),
+        "highlighted_code": highlighting.highlighted(code.name, version.content),
+        "changes": highlighting.changes(code.name, before.content, version.content)
+        if before
+        else "",
+        "jobs": _jobs(project).filter(code_version=version)[:RECENT_JOBS],
+    }
+    return render(request, "workspaces/code_version.html", context)
+
+
 @require_POST
 def run_job(request: HttpRequest, project_id: int, code_file_id: int) -> HttpResponse:
     """Queue the latest version of a code file on the current extract's real or dummy data."""
