@@ -61,6 +61,9 @@ def test_a_version_lists_the_jobs_that_ran_it(client, project, researcher):
     job_url = reverse("workspaces:job", args=[project.pk, ran_first.pk])
     assert f'href="{job_url}">Job {ran_first.pk}</a>' in page
     assert f">Job {ran_second.pk}</a>" not in page
+    workspace = client.get(reverse("workspaces:workspace", args=[project.pk])).content.decode()
+    second_url = reverse("workspaces:code_version", args=[project.pk, second.code_file_id, 2])
+    assert f'<a href="{second_url}">count.py v2</a>' in workspace, "the job list links it"
     assert "No job has run this version" in _page(
         client, services.save_code_file(project, "count.py", FIRST, researcher)
     )
