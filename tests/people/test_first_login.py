@@ -10,7 +10,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from havenkit.core.roles import Role
 from havenkit.people import services as people
-from tests.people.helpers import code_from, events, give_code, give_password, wrong_code_for
+from tests.people.helpers import (
+    authenticator_of,
+    code_from,
+    events,
+    give_code,
+    give_password,
+    wrong_code_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,13 +145,21 @@ def test_the_same_authenticator_is_shown_on_every_visit(client, newcomer):
     assert TOTPDevice.objects.filter(user=newcomer).count() == 1
 
 
-def test_reset_password_with_an_authenticator_goes_on_to_the_code(client, make_person):
-    """An administrator's reset asks for a new password, but never lets the device be replaced."""
+def test_reset_password_with_an_authenticator_asks_for_the_code_before_the_new_password(
+    client, make_person
+):
+    """An administrator's reset asks for a new password, but never lets the device be replaced,
+    and the one-time password alone cannot choose the new one: the code comes first."""
     person = make_person(Role.AUDITOR)
     person.must_change_password = True
     person.save()
-    assert give_password(client, person.username)["Location"] == "/setup/"
-    assert client.get("/setup/authenticator/")["Location"] == "/setup/password/"
-    assert choose_password(client, OWN_PASSWORD)["Location"] == "/login/verify/" + NEXT
+    assert give_password(client, person.username)["Location"] == "/login/verify/"
+    assert client.get("/setup/password/")["Location"] == "/login/verify/"
     assert client.get("/setup/authenticator/")["Location"] == "/login/verify/"
+    response = client.post("/login/verify/", {"code": code_from(authenticator_of(person))})
+    assert response["Location"] == "/setup/password/"
+    page = client.get("/setup/password/").content.decode()
+    assert "step 1 of 3" not in page
+    assert choose_password(client, OWN_PASSWORD)["Location"] == "/audit/"
+    assert client.get("/setup/authenticator/")["Location"] == "/"
     assert TOTPDevice.objects.filter(user=person).count() == 1

@@ -247,6 +247,14 @@ def _reset_second_factor(user: Any, person: Any) -> None:
         raise Denied("You cannot reset your own second factor: ask another administrator.")
 
 
+def _issue_one_time_password(user: Any, person: Any) -> None:
+    _manage_people(user)
+    if person.pk == user.pk:
+        raise Denied(
+            "You cannot issue yourself a one-time password: use Change your password instead."
+        )
+
+
 RULES: dict[str, Callable[[Any, Any], None]] = {
     "view_home": _signed_in,
     "view_audit_log": _view_audit_log,
@@ -275,6 +283,8 @@ RULES: dict[str, Callable[[Any, Any], None]] = {
     "verify_accreditation": _verify_accreditation,
     "deactivate_account": _deactivate_account,
     "reset_second_factor": _reset_second_factor,
+    "issue_one_time_password": _issue_one_time_password,
+    "change_own_password": _signed_in,
     "request_membership_change": _request_membership_change,
     "view_membership_requests": _view_membership_requests,
     "decide_membership_request": _decide_membership_request,

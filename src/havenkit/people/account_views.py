@@ -1,5 +1,5 @@
-"""Pages for safe people: asking for an account, your accreditation, and the administrator's
-checks of identities and training records."""
+"""Pages for safe people: asking for an account, your accreditation, changing your password,
+and the administrator's checks of identities and training records."""
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,8 +9,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from havenkit.core import audit, permissions
 from havenkit.core.models import Outcome
-from havenkit.people import accounts, accreditation
-from havenkit.people.forms import IdentityCheckForm, RegistrationForm, TrainingForm
+from havenkit.people import accounts, accreditation, signin
+from havenkit.people.forms import (
+    ChangePasswordForm,
+    IdentityCheckForm,
+    RegistrationForm,
+    TrainingForm,
+)
 from havenkit.people.models import Accreditation, IdentityStatus, User
 
 
@@ -57,6 +62,40 @@ def my_accreditation(request: HttpRequest) -> HttpResponse:
         ).exists(),
     }
     return render(request, "people/my_accreditation.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    """Change the password you know; you stay signed in here and are signed out elsewhere.
+
+    A wrong current password counts towards the sign-in rate limit, and while that limit holds
+    the current password is not checked at all.
+    """
+    permissions.check(request.user, "change_own_password")
+    rate_limited = ""
+    if request.method == "POST":
+        try:
+            signin.refuse_while_rate_limited(request, request.user.username, step="password_change")
+        except signin.SignInRefused as refusal:
+            rate_limited = str(refusal)
+    form = ChangePasswordForm(
+        request.user,
+        request.POST if request.method == "POST" else None,
+        rate_limited=rate_limited,
+    )
+    if form.is_valid():
+        accounts.change_own_password(
+            request, form.cleaned_data["new_password1"], action="person.password_changed"
+        )
+        messages.success(
+            request,
+            "Your password is changed. Anywhere else you were signed in, you are now signed out.",
+        )
+        return HttpResponseRedirect(reverse("people:my_accreditation"))
+    if form.has_error("old_password", "password_incorrect"):
+        accounts.record_wrong_current_password(request)
+    status = 400 if form.errors else 200
+    return render(request, "people/change_password.html", {"form": form}, status=status)
 
 
 @require_POST

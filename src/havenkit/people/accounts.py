@@ -8,26 +8,34 @@ owner replaces at first sign-in, before enrolling an authenticator.
 
 Every change an administrator makes carries a reason, which goes into the audit log with it.
 The haven never loses its last active administrator, and nobody removes their own.
+
+A person who forgot their password is issued a new one-time password by an administrator; a
+person who knows theirs changes it themselves, giving the current one. Either way the other
+sessions signed in as them end, and no password ever reaches the audit log.
 """
 
 import secrets
 from collections.abc import Iterable
 
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from havenkit.core import audit
+from havenkit.core.models import Outcome
 from havenkit.core.roles import Role
+from havenkit.people import login_throttle
 from havenkit.people.models import IdentityStatus, RoleGrant, User
 from havenkit.people.services import create_person, grant_role
+from havenkit.people.signin import has_authenticator
 
 # No 0/o, 1/l/i: the password is read off a screen or an e-mail and typed by hand.
 ONE_TIME_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet)
@@ -106,15 +114,34 @@ def create_account(
     return person, password
 
 
-def email_one_time_password(person: User, password: str, *, sent_by: User | None) -> None:
-    """Send the one-time password to the person by the haven's configured e-mail backend."""
+def email_one_time_password(
+    person: User, password: str, *, sent_by: User | None, new_account: bool = True
+) -> None:
+    """Send the one-time password to the person by the haven's configured e-mail backend.
+
+    The message says what comes next at sign-in: a person who kept their authenticator gives a
+    code from it before choosing a password; anyone else chooses one, then sets up an app.
+    """
+    if new_account:
+        opening = "An administrator has created a havenkit account for you."
+    else:
+        opening = "An administrator has issued you a new one-time password for havenkit."
+    if has_authenticator(person):
+        next_steps = (
+            "When you sign in with it you will enter a code from your authenticator app, then "
+            "choose your own password."
+        )
+    else:
+        next_steps = (
+            "When you sign in with it you will choose your own password and set up an "
+            "authenticator app."
+        )
     send_mail(
         subject="Your havenkit account",
         message=(
-            f"An administrator has created a havenkit account for you.\n\n"
+            f"{opening}\n\n"
             f"Username: {person.username}\nOne-time password: {password}\n\n"
-            "When you first sign in you will choose your own password and set up an "
-            "authenticator app. The one-time password works only until then."
+            f"{next_steps} The one-time password works only until then."
         ),
         from_email=None,
         recipient_list=[person.email],
@@ -157,14 +184,14 @@ def _refuse_losing_last_administrator(person: User) -> None:
         )
 
 
-def _end_sessions(person: User) -> int:
-    """Delete every session signed in as ``person``, so their next click is refused at once.
+def _end_sessions(person: User, *, keep: str | None = None) -> int:
+    """Delete every session signed in as ``person`` but ``keep``, so their next click is refused.
 
     Django also re-reads the account on every request and treats an inactive one as signed out;
     deleting the sessions makes the same true for a second factor that was removed.
     """
     ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()):
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep):
         if session.get_decoded().get(SESSION_KEY) == str(person.pk):
             session.delete()
             ended += 1
@@ -258,6 +285,60 @@ def reset_second_factor(person: User, *, by: User, reason: str) -> None:
         actor=by,
         obj=person,
         details=_details(person, reason, sessions=ended),
+    )
+
+
+@transaction.atomic
+def issue_one_time_password(person: User, *, by: User, reason: str) -> str:
+    """Replace a forgotten password with a new one-time password, and return it to show once.
+
+    The person keeps their authenticator: at sign-in they give the one-time password, then a
+    code, then choose their own password, and nothing else opens before that. Their open
+    sessions end now. (``permissions`` keeps an administrator from doing this to themselves.)
+    """
+    reason = _require_reason(reason)
+    if not person.is_active:
+        raise AccountError(
+            f"{person.username}'s account is not active, so it cannot sign in: activate it first.",
+            field="reason",
+        )
+    password = new_one_time_password()
+    person.set_password(password)
+    person.must_change_password = True
+    person.save(update_fields=["password", "must_change_password"])
+    ended = _end_sessions(person)
+    audit.record(
+        "person.one_time_password_issued",
+        actor=by,
+        obj=person,
+        details=_details(person, reason, sessions=ended),
+    )
+    return password
+
+
+def change_own_password(request: HttpRequest, new_password: str, *, action: str) -> None:
+    """Set the signed-in person's password; this session stays signed in, every other one ends.
+
+    Shared by first-login setup (``action`` says which) and by a person changing a password
+    they know: either way, whoever else was signed in with the old password is signed out.
+    """
+    person = request.user
+    person.set_password(new_password)
+    person.must_change_password = False
+    person.save(update_fields=["password", "must_change_password"])
+    ended = _end_sessions(person, keep=request.session.session_key)
+    update_session_auth_hash(request, person)
+    audit.record(action, request=request, obj=person, details={"other_sessions_ended": ended})
+
+
+def record_wrong_current_password(request: HttpRequest) -> None:
+    """Audit a wrong current password; the sign-in rate limit counts these as failures too."""
+    audit.record(
+        login_throttle.WRONG_CURRENT_PASSWORD,
+        request=request,
+        obj=request.user,
+        outcome=Outcome.DENIED,
+        details={"username": request.user.username},
     )
 
 

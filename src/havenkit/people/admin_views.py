@@ -19,7 +19,13 @@ from havenkit.core import audit, permissions
 from havenkit.core.models import Outcome
 from havenkit.core.roles import Role
 from havenkit.people import accounts, accreditation
-from havenkit.people.forms import NewAccountForm, NhsForm, ReasonForm, RoleChangeForm
+from havenkit.people.forms import (
+    NewAccountForm,
+    NhsForm,
+    OneTimePasswordForm,
+    ReasonForm,
+    RoleChangeForm,
+)
 from havenkit.people.models import User
 from havenkit.people.signin import has_authenticator
 
@@ -86,15 +92,30 @@ def new_person(request: HttpRequest) -> HttpResponse:
         except accounts.AccountError as refusal:
             _refused(request, "person.created", form, refusal)
         else:
-            if data["send_by_email"]:
-                accounts.email_one_time_password(person, password, sent_by=request.user)
-                password = ""
-            # Rendered, not redirected: the password is never stored to be shown later.
-            return render(
-                request, "people/person_created.html", {"person": person, "password": password}
-            )
+            return _hand_over(request, person, password, data, new_account=True)
     status = 400 if form.errors else 200
     return render(request, "people/new_person.html", {"form": form}, status=status)
+
+
+def _hand_over(
+    request: HttpRequest, person: User, password: str, data: dict[str, Any], *, new_account: bool
+) -> HttpResponse:
+    """Show a one-time password once, or e-mail it and say so.
+
+    Rendered, not redirected: the password is never stored to be shown later.
+    """
+    if data["send_by_email"]:
+        accounts.email_one_time_password(
+            person, password, sent_by=request.user, new_account=new_account
+        )
+        password = ""
+    context = {
+        "person": person,
+        "password": password,
+        "new_account": new_account,
+        "has_authenticator": has_authenticator(person),
+    }
+    return render(request, "people/one_time_password.html", context)
 
 
 def _offer_roles(form: RoleChangeForm, roles: list[Role]) -> RoleChangeForm:
@@ -120,6 +141,7 @@ def _person_page(
         "revoke_form": _offer_roles(failed.get("revoke", RoleChangeForm(prefix="revoke")), held),
         "status_form": failed.get("status", ReasonForm(prefix="status")),
         "reset_form": failed.get("reset", ReasonForm(prefix="reset")),
+        "password_form": failed.get("password", OneTimePasswordForm(prefix="password")),
         # The error summary at the top of the page is for the form that failed.
         "form": next(iter(failed.values()), None),
     }
@@ -132,6 +154,21 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 Change = Callable[..., Any]
+# What to answer after a change: given the request, the person, the form's data and what the
+# change returned.
+Done = Callable[[HttpRequest, User, dict[str, Any], Any], HttpResponse]
+
+
+def _back_to_person(message: Callable[[User, dict[str, Any]], str]) -> Done:
+    """After most changes: back to the person's page, saying what happened."""
+
+    def done(
+        request: HttpRequest, person: User, data: dict[str, Any], _result: Any
+    ) -> HttpResponse:
+        messages.success(request, message(person, data))
+        return HttpResponseRedirect(reverse("people:person", args=[person.pk]))
+
+    return done
 
 
 def _change_account(
@@ -143,7 +180,7 @@ def _change_account(
     form_class: type[NhsForm],
     action: str,
     change: Change,
-    done: Callable[[User, dict[str, Any]], str],
+    done: Done,
 ) -> HttpResponse:
     """One change to an account: check who, validate, let the service act, say what happened."""
     person = get_object_or_404(User, pk=person_id)
@@ -151,12 +188,11 @@ def _change_account(
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            change(person, **form.cleaned_data, by=request.user)
+            result = change(person, **form.cleaned_data, by=request.user)
         except accounts.AccountError as refusal:
             _refused(request, action, form, refusal, person)
         else:
-            messages.success(request, done(person, form.cleaned_data))
-            return HttpResponseRedirect(reverse("people:person", args=[person.pk]))
+            return done(request, person, form.cleaned_data, result)
     return _person_page(request, person, failed={prefix: form})
 
 
@@ -170,7 +206,9 @@ def grant_role(request: HttpRequest, person_id: int) -> HttpResponse:
         form_class=RoleChangeForm,
         action="role.granted",
         change=accounts.grant,
-        done=lambda p, data: f"{p.username} now has the {Role(data['role']).label} role.",
+        done=_back_to_person(
+            lambda p, data: f"{p.username} now has the {Role(data['role']).label} role."
+        ),
     )
 
 
@@ -184,7 +222,9 @@ def revoke_role(request: HttpRequest, person_id: int) -> HttpResponse:
         form_class=RoleChangeForm,
         action="role.revoked",
         change=accounts.revoke,
-        done=lambda p, data: f"{p.username} no longer has the {Role(data['role']).label} role.",
+        done=_back_to_person(
+            lambda p, data: f"{p.username} no longer has the {Role(data['role']).label} role."
+        ),
     )
 
 
@@ -198,7 +238,9 @@ def deactivate(request: HttpRequest, person_id: int) -> HttpResponse:
         form_class=ReasonForm,
         action="person.deactivated",
         change=accounts.deactivate,
-        done=lambda p, data: f"{p.username}'s account is deactivated and signed out everywhere.",
+        done=_back_to_person(
+            lambda p, data: f"{p.username}'s account is deactivated and signed out everywhere."
+        ),
     )
 
 
@@ -212,7 +254,7 @@ def reactivate(request: HttpRequest, person_id: int) -> HttpResponse:
         form_class=ReasonForm,
         action="person.reactivated",
         change=accounts.reactivate,
-        done=lambda p, data: f"{p.username}'s account is active again.",
+        done=_back_to_person(lambda p, data: f"{p.username}'s account is active again."),
     )
 
 
@@ -226,8 +268,29 @@ def reset_second_factor(request: HttpRequest, person_id: int) -> HttpResponse:
         form_class=ReasonForm,
         action="person.second_factor_reset",
         change=accounts.reset_second_factor,
-        done=lambda p, data: (
-            f"{p.username}'s authenticator and recovery codes are removed. They keep their "
-            "password and set up an authenticator again at their next sign-in."
+        done=_back_to_person(
+            lambda p, data: (
+                f"{p.username}'s authenticator and recovery codes are removed. They keep their "
+                "password and set up an authenticator again at their next sign-in."
+            )
+        ),
+    )
+
+
+@require_POST
+def issue_one_time_password(request: HttpRequest, person_id: int) -> HttpResponse:
+    """A new one-time password for a person who forgot theirs; shown once or e-mailed."""
+    return _change_account(
+        request,
+        person_id,
+        rule="issue_one_time_password",
+        prefix="password",
+        form_class=OneTimePasswordForm,
+        action="person.one_time_password_issued",
+        change=lambda person, *, reason, send_by_email, by: accounts.issue_one_time_password(
+            person, by=by, reason=reason
+        ),
+        done=lambda request, person, data, password: _hand_over(
+            request, person, password, data, new_account=False
         ),
     )

@@ -3,6 +3,10 @@
 The step a person is on is worked out from their account every time, never trusted from the
 browser, so steps cannot be skipped or taken out of order, and someone who has finished setup
 cannot come back to swap in their own authenticator with only a password.
+
+A person an administrator issued a new one-time password who still has their authenticator
+gives a code from it before choosing a password, so a one-time password read by someone else
+cannot be turned into a password of their choosing.
 """
 
 import secrets
@@ -12,7 +16,6 @@ from enum import StrEnum
 
 import django_otp
 import segno
-from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.safestring import SafeString, mark_safe
@@ -21,11 +24,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from havenkit.core import audit
 from havenkit.core.models import Outcome
+from havenkit.people import accounts
 from havenkit.people.models import User
 from havenkit.people.signin import (
     RECOVERY_CODE_LENGTH,
     RECOVERY_CODES_DEVICE_NAME,
     SignInRefused,
+    code_accepted,
+    finish_held_sign_in,
     has_authenticator,
     refuse_while_device_throttled,
 )
@@ -60,15 +66,16 @@ class StepProgress:
     state: str  # "done", "current" or "to do"
 
 
-def needs_setup(person: User) -> bool:
-    """True until the person has their own password and a confirmed authenticator."""
-    return person.must_change_password or not has_authenticator(person)
-
-
 def current_step(request: HttpRequest) -> Step | None:
-    """The one step this person may take now, or None when setup is finished."""
+    """The one step this person may take now, or None when none is due before their code.
+
+    None means setup is finished, or that the person has an authenticator and must give a code
+    from it first (then, if their password is a one-time one, choosing it is due).
+    """
     person = request.user
     if person.must_change_password:
+        if has_authenticator(person) and not code_accepted(request):
+            return None
         return Step.PASSWORD
     if not has_authenticator(person):
         return Step.AUTHENTICATOR
@@ -77,8 +84,14 @@ def current_step(request: HttpRequest) -> Step | None:
     return None
 
 
-def progress(current: Step) -> list[StepProgress]:
-    """The step indicator: every step, and whether it is done, current or still to do."""
+def progress(request: HttpRequest, current: Step) -> list[StepProgress]:
+    """The step indicator: every step, and whether it is done, current or still to do.
+
+    Empty for a person who has an authenticator and is only replacing a one-time password:
+    theirs is one step, not the first of three.
+    """
+    if current == Step.PASSWORD and has_authenticator(request.user):
+        return []
     order = list(Step)
     return [
         StepProgress(
@@ -95,13 +108,12 @@ def progress(current: Step) -> list[StepProgress]:
 
 
 def change_password(request: HttpRequest, new_password: str) -> None:
-    """Replace the password the person was given; their session stays signed in."""
-    person = request.user
-    person.set_password(new_password)
-    person.must_change_password = False
-    person.save(update_fields=["password", "must_change_password"])
-    update_session_auth_hash(request, person)
-    audit.record("setup.password_changed", request=request, obj=person)
+    """Replace the password the person was given; their session stays signed in.
+
+    A person who gave their code before this step is verified only now.
+    """
+    accounts.change_own_password(request, new_password, action="setup.password_changed")
+    finish_held_sign_in(request)
 
 
 def authenticator_being_enrolled(person: User) -> TOTPDevice:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm
 
 from havenkit.core.roles import Role
 from havenkit.people.models import User
@@ -29,7 +30,9 @@ class NhsForm(forms.Form):
         field = self.fields[name]
         if isinstance(field.widget, CHECKBOXES):
             return  # their fieldset carries the hint and the error (people/_checkboxes.html)
-        field_id = self[name].auto_id
+        # Not self[name]: that caches the label and hint as they are now, before a subclass's
+        # __init__ has set its own.
+        field_id = field.get_bound_field(self, name).auto_id
         described_by = []
         if field.help_text:
             described_by.append(f"{field_id}-hint")
@@ -289,6 +292,18 @@ class ReasonField(forms.CharField):
         )
 
 
+class SendByEmailField(forms.BooleanField):
+    """Whether the one-time password goes to the person's e-mail rather than onto the page."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            label="Email the one-time password to the person instead of showing it here",
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "nhsuk-checkboxes__input"}),
+            **kwargs,
+        )
+
+
 class NewAccountForm(NhsForm):
     """An account an administrator creates: the person gets a one-time password."""
 
@@ -321,11 +336,7 @@ class NewAccountForm(NhsForm):
             "invalid_choice": "Choose roles from the list: %(value)s is not a role in this haven.",
         },
     )
-    send_by_email = forms.BooleanField(
-        label="Email the one-time password to the person instead of showing it here",
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "nhsuk-checkboxes__input"}),
-    )
+    send_by_email = SendByEmailField()
 
 
 class RoleChangeForm(NhsForm):
@@ -347,3 +358,56 @@ class ReasonForm(NhsForm):
     """Deactivating, reactivating or resetting a second factor needs only a reason."""
 
     reason = ReasonField()
+
+
+class OneTimePasswordForm(ReasonForm):
+    """Issuing a new one-time password: why, and whether to e-mail it."""
+
+    send_by_email = SendByEmailField()
+
+
+class ChangePasswordForm(NhsForm, PasswordChangeForm):
+    """A signed-in person changing the password they know: Django's form, in the haven's words.
+
+    Django's validators judge the new password; their complaints go on the new password itself
+    rather than on its confirmation, where the person would not look for them.
+    """
+
+    error_messages = {
+        "password_incorrect": "Your current password is not right. Nothing was changed.",
+        "password_mismatch": "The two new passwords are not the same.",
+    }
+
+    def __init__(self, person: User, *args: Any, rate_limited: str = "", **kwargs: Any) -> None:
+        # While the sign-in rate limit holds, the current password is not checked at all.
+        self.rate_limited = rate_limited
+        super().__init__(person, *args, **kwargs)
+        labels_and_required = {
+            "old_password": ("Current password", "Enter your current password."),
+            "new_password1": ("New password", "Enter a new password."),
+            "new_password2": ("New password again", "Enter your new password again."),
+        }
+        for name, (label, required) in labels_and_required.items():
+            self.fields[name].label = label
+            self.fields[name].error_messages["required"] = required
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+        self.fields["new_password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
+        self.fields["new_password2"].help_text = ""
+        for name, field in self.fields.items():
+            field.widget.attrs.pop("aria-describedby", None)
+            self._describe(name)
+
+    def clean_old_password(self) -> str:
+        if self.rate_limited:
+            raise forms.ValidationError(self.rate_limited, code="rate_limited")
+        return super().clean_old_password()
+
+    def clean(self) -> dict[str, Any]:
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        new, current = self.cleaned_data.get("new_password1"), self.cleaned_data.get("old_password")
+        if new and new == current:
+            self.add_error("new_password1", "Choose a new password, not the one you have now.")
+        return self.cleaned_data

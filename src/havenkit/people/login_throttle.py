@@ -15,8 +15,12 @@ from django.utils import timezone
 
 from havenkit.core.models import AuditEvent
 
-# A wrong password (or unknown username) and a wrong second-factor code both count.
-FAILURE_ACTIONS = ("login.failed", "login.code_failed")
+# A wrong current password given when changing it: someone holding a signed-in session must not
+# be able to guess the password behind it any faster than at the sign-in page.
+WRONG_CURRENT_PASSWORD = "person.password_change_failed"  # noqa: S105 (an audit action)
+# A wrong password (or unknown username), a wrong second-factor code and a wrong current
+# password all count.
+FAILURE_ACTIONS = ("login.failed", "login.code_failed", WRONG_CURRENT_PASSWORD)
 # Usernames are stored in audit details as typed, cut to the longest a username can be.
 USERNAME_MAX_LENGTH = 150
 

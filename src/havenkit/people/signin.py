@@ -3,6 +3,10 @@
 Every attempt is audited, and the failures in the audit log are what the rate limit counts, so a
 stolen password cannot be used to guess codes either. Messages never say which of username and
 password was wrong, and no code or password ever reaches the audit log.
+
+A person signing in with a one-time password who already has an authenticator gives their code
+next, but the session is verified only once they have chosen their own password: until then
+the haven's gate keeps every other page shut, and the one-time password alone changes nothing.
 """
 
 import math
@@ -30,13 +34,16 @@ WRONG_CODE = (
 RECOVERY_CODES_DEVICE_NAME = "recovery codes"
 TOTP_CODE_LENGTH = 6
 RECOVERY_CODE_LENGTH = 12
+# The device whose code was accepted from a person who must still choose a new password.
+CODE_ACCEPTED_SESSION_KEY = "havenkit_code_accepted_before_new_password"
 
 
 class SignInRefused(Exception):
     """A sign-in step was refused; the message is what the person is told."""
 
 
-def _refuse_while_rate_limited(request: HttpRequest, username: str, step: str) -> None:
+def refuse_while_rate_limited(request: HttpRequest, username: str, step: str) -> None:
+    """Refuse, audited, while too many recent failures for this username or address stand."""
     minutes = login_throttle.minutes_until_retry(username, audit.client_address(request))
     if minutes is None:
         return
@@ -57,7 +64,7 @@ def sign_in_with_password(request: HttpRequest, username: str, password: str) ->
     Inactive accounts fail like a wrong password (Django's backend refuses them), so the
     message tells an attacker nothing about which accounts exist.
     """
-    _refuse_while_rate_limited(request, username, step="password")
+    refuse_while_rate_limited(request, username, step="password")
     person = auth.authenticate(request, username=username, password=password)
     if person is None:
         audit.record(
@@ -121,7 +128,7 @@ def verify_code(request: HttpRequest, code: str) -> CodeAccepted:
     code seen over someone's shoulder cannot be replayed.
     """
     person = request.user
-    _refuse_while_rate_limited(request, person.username, step="code")
+    refuse_while_rate_limited(request, person.username, step="code")
     method, device = _device_for(person, code)
     if device is not None:
         refuse_while_device_throttled(request, device, step="code")
@@ -134,11 +141,37 @@ def verify_code(request: HttpRequest, code: str) -> CodeAccepted:
             details={"username": person.username, "method": method},
         )
         raise SignInRefused(WRONG_CODE)
-    django_otp.login(request, verified_by)
     request.session.cycle_key()
-    audit.record("login.succeeded", request=request, details={"method": method})
+    if person.must_change_password:
+        request.session[CODE_ACCEPTED_SESSION_KEY] = verified_by.persistent_id
+        audit.record("login.code_accepted", request=request, details={"method": method})
+    else:
+        django_otp.login(request, verified_by)
+        audit.record("login.succeeded", request=request, details={"method": method})
     left = verified_by.token_set.count() if isinstance(verified_by, StaticDevice) else None
     return CodeAccepted(method=method, recovery_codes_left=left)
+
+
+def code_accepted(request: HttpRequest) -> bool:
+    """True once a person who must choose a new password has given a right code."""
+    return CODE_ACCEPTED_SESSION_KEY in request.session
+
+
+def finish_held_sign_in(request: HttpRequest) -> None:
+    """Verify the session with the device whose code was accepted before the new password.
+
+    Only the signed-in person's own device counts, so a device id left in a session by someone
+    else verifies nothing.
+    """
+    persistent_id = request.session.pop(CODE_ACCEPTED_SESSION_KEY, None)
+    device = persistent_id and Device.from_persistent_id(persistent_id)
+    if not device or device.user_id != request.user.pk:
+        return
+    django_otp.login(request, device)
+    method = "recovery_code" if isinstance(device, StaticDevice) else "totp"
+    audit.record(
+        "login.succeeded", request=request, details={"method": method, "after": "new password"}
+    )
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/new-account/", account_views.register, name="register"),
     path("account/accreditation/", account_views.my_accreditation, name="my_accreditation"),
     path("account/agreement/", account_views.sign_agreement, name="sign_agreement"),
+    path("account/password/", account_views.change_password, name="change_password"),
     path(
         "account/accreditation/<int:accreditation_id>/evidence",
         account_views.evidence,
@@ -31,6 +32,11 @@ urlpatterns = [
         "people/<int:person_id>/second-factor/reset",
         admin_views.reset_second_factor,
         name="reset_second_factor",
+    ),
+    path(
+        "people/<int:person_id>/one-time-password",
+        admin_views.issue_one_time_password,
+        name="issue_one_time_password",
     ),
     path("people/checks/", account_views.checks, name="checks"),
     path("people/<int:person_id>/verify", account_views.verify_identity, name="verify_identity"),

@@ -1,5 +1,8 @@
 """Sign-in pages: password, then code, with first-login setup in between when it is due.
 
+A person who has an authenticator and a one-time password gives password, code, then a new
+password; a person with no authenticator yet sets up everything before their first code.
+
 The ``next`` page a person asked for travels with them through every step as a query
 parameter (or hidden field), and is only ever followed when it is a path on this site.
 """
@@ -70,13 +73,13 @@ def login(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST) if request.method == "POST" else SignInForm()
     if form.is_valid():
         try:
-            person = signin.sign_in_with_password(
+            signin.sign_in_with_password(
                 request, form.cleaned_data["username"], form.cleaned_data["password"]
             )
         except signin.SignInRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            if first_login.needs_setup(person):
+            if first_login.current_step(request) is not None:
                 return _to("people:setup", next_url)
             return _to("people:verify", next_url)
     return render(request, "people/login.html", {"form": form, "next_url": next_url})
@@ -90,7 +93,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _to("people:login", next_url)
     if person.is_verified():
         return _landing(next_url)
-    if first_login.needs_setup(person):
+    if first_login.current_step(request) is not None:
         return _to("people:setup", next_url)
     form = SecondFactorForm(request.POST) if request.method == "POST" else SecondFactorForm()
     if form.is_valid():
@@ -105,7 +108,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     f"You signed in with a recovery code. You have "
                     f"{accepted.recovery_codes_left} left; each works only once.",
                 )
-            return _landing(next_url)
+            return _continue_setup(request, next_url)
     return render(request, "people/verify.html", {"form": form, "next_url": next_url})
 
 
@@ -150,7 +153,7 @@ def setup_step(step: Step) -> Callable[[SetupView], Callable[[HttpRequest], Http
 def _render_step(
     request: HttpRequest, step: Step, next_url: str, **context: object
 ) -> HttpResponse:
-    context.update(next_url=next_url, steps=first_login.progress(step))
+    context.update(next_url=next_url, steps=first_login.progress(request, step))
     return render(request, f"people/setup_{step}.html", context)
 
 
