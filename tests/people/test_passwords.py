@@ -322,6 +322,36 @@ def test_changing_your_password_keeps_this_session_and_ends_the_others(priya_cli
     assert give_password(Client(), "priya", OWN_PASSWORD)["Location"] == "/login/verify/"
 
 
+def test_the_person_is_told_by_email_that_their_password_changed(
+    priya_client, priya, mailoutbox, settings
+):
+    settings.HAVEN_NAME = "Lothian Safe Haven"
+    priya.email = "priya@example.ac.uk"
+    priya.save(update_fields=["email"])
+    change(priya_client)
+    [notice] = mailoutbox
+    assert notice.to == ["priya@example.ac.uk"]
+    assert notice.subject == "Your Lothian Safe Haven password was changed"
+    assert "If you did not change it, contact the haven's administrators" in notice.body
+    assert OWN_PASSWORD not in notice.body
+    assert PASSWORD not in notice.body
+
+
+def test_no_email_is_sent_for_a_refused_change_or_to_an_account_without_address(
+    priya_client, priya, mailoutbox
+):
+    priya.email = "priya@example.ac.uk"
+    priya.save(update_fields=["email"])
+    change(priya_client, current="not my password")
+    assert mailoutbox == []
+    priya.email = ""
+    priya.save(update_fields=["email"])
+    change(priya_client)
+    assert mailoutbox == []
+    priya.refresh_from_db()
+    assert priya.check_password(OWN_PASSWORD)
+
+
 def test_a_wrong_current_password_changes_nothing_and_is_audited(priya_client, priya):
     response = change(priya_client, current="not my password")
     assert response.status_code == 400

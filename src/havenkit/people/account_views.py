@@ -87,6 +87,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
         accounts.change_own_password(
             request, form.cleaned_data["new_password1"], action="person.password_changed"
         )
+        accounts.email_password_changed(request.user)
         messages.success(
             request,
             "Your password is changed. Anywhere else you were signed in, you are now signed out.",

@@ -17,6 +17,7 @@ sessions signed in as them end, and no password ever reaches the audit log.
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -329,6 +330,25 @@ def change_own_password(request: HttpRequest, new_password: str, *, action: str)
     ended = _end_sessions(person, keep=request.session.session_key)
     update_session_auth_hash(request, person)
     audit.record(action, request=request, obj=person, details={"other_sessions_ended": ended})
+
+
+def email_password_changed(person: User) -> None:
+    """Tell the person their password was changed, so that a change they did not make, from a
+    session someone else held, does not go unnoticed. Nothing is sent to an account with no
+    address; the e-mail never contains the password."""
+    if not person.email:
+        return
+    send_mail(
+        subject=f"Your {settings.HAVEN_NAME} password was changed",
+        message=(
+            f"The password of your {settings.HAVEN_NAME} account {person.username} was changed "
+            f"on {timezone.localtime():%d %B %Y at %H:%M}, and you were signed out everywhere "
+            "else.\n\nIf you did not change it, contact the haven's administrators at once: "
+            "they can issue you a new one-time password and check the account's audit log."
+        ),
+        from_email=None,
+        recipient_list=[person.email],
+    )
 
 
 def record_wrong_current_password(request: HttpRequest) -> None:
