@@ -165,6 +165,24 @@ def test_a_table_differing_from_a_released_one_by_a_small_count_goes_to_review(h
     assert differencing[0]["cells"] == [["Lothian", "patients"]]
 
 
+def test_a_variable_released_under_another_name_is_differenced_through_the_havens_aliases(
+    haven, make_job, settings
+):
+    released_request(haven, make_job, {"boards.csv": b"hb,patients\nLothian,120\nFife,85\n"})
+    renamed = {"adults.csv": b"health_board,patients\nLothian,117\nFife,85\n"}
+    assert request_with(haven, make_job, renamed).files.get().sdc_status == "pass"
+    (settings.HAVENKIT_HOME / "haven.toml").write_text(
+        '[sdc.variable_aliases]\nhb = "health_board"\n'
+    )
+
+    release_file = request_with(haven, make_job, renamed).files.get()
+
+    assert release_file.sdc_status == "review"
+    [differencing] = [f for f in release_file.sdc_findings if f["rule"] == "differencing"]
+    assert "(Lothian, patients) = 3" in differencing["message"]
+    assert differencing["cells"] == [["Lothian", "patients"]]
+
+
 def test_an_empty_justification_is_refused_on_the_page(haven, make_job, client):
     release_request = request_with(haven, make_job, {"small.csv": SMALL_COUNT_CSV})
     release_file = release_request.files.get()

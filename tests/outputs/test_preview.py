@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from havenkit.outputs import services
-from havenkit.outputs.preview import HeaderCell, PreviewCell, header_layout, table_preview
+from havenkit.outputs.preview import HeaderCell, PreviewCell, table_preview
 from havenkit.outputs.services import FileChoice
+from havenkit.sdc.csv_tables import header_layout
 from havenkit.sdc.session import Session
 from tests.conftest import sign_in
 
@@ -128,7 +129,9 @@ def test_two_index_columns_and_an_unnamed_level_are_laid_out(tmp_path):
     text = table.to_csv()
     assert text.startswith(",,count,count\nsex,,F,M\nregion,agegrp,,\n")
     assert header_layout([row.split(",") for row in text.splitlines()]) == (2, 2)
-    preview = table_preview(tmp_path / "unused.csv", text, {("Fife / 65+", "count / F")}, 500)
+    path = tmp_path / "by_age.csv"
+    path.write_text(text)
+    preview = table_preview(path, text, {("Fife / 65+", "count / F")}, 500)
     assert preview.header_rows == [
         [HeaderCell("", "", colspan=2), HeaderCell("count", "colgroup", 2)],
         [HeaderCell("sex", "row", colspan=2), HeaderCell("F"), HeaderCell("M")],
@@ -162,6 +165,31 @@ def test_a_fully_suppressed_row_does_not_turn_the_rows_above_into_headers(tmp_pa
 
 def test_only_the_first_rows_are_shown_under_the_header_rows(tmp_path):
     text = "sex,F,F\nagegrp,65+,<65\nregion,,\n" + "".join(f"r{i},20,30\n" for i in range(5))
-    preview = table_preview(tmp_path / "unused.csv", text, set(), 3)
+    path = tmp_path / "long.csv"
+    path.write_text(text)
+    preview = table_preview(path, text, set(), 3)
     assert [row[0].text for row in preview.rows] == ["r0", "r1", "r2"]
     assert preview.more_rows
+
+
+def test_a_table_with_a_year_label_marks_the_cell_the_file_check_flagged(haven, make_job, client):
+    # The file check names rows "Fife / 2020" (the year is a label, not a count): the preview
+    # labels its rows the same way, so the failing cell is marked.
+    people = pd.DataFrame(
+        [("Fife", 2019)] * 30 + [("Fife", 2020)] * 3 + [("Lothian", 2019)] * 40,
+        columns=["region", "year"],
+    )
+    table = people.groupby(["region", "year"]).size().rename("patients")
+    release_file, page = preview_page(
+        haven, make_job, client, {"by_year.csv": table.to_csv().encode()}, "by_year.csv"
+    )
+    assert release_file.sdc_status == "fail"
+    assert release_file.flagged_cells() == {("Fife / 2020", "patients")}
+
+    preview = page.context["preview"].table
+    assert preview.rows[1] == [
+        PreviewCell("Fife", is_label=True),
+        PreviewCell("2020", is_label=True),
+        PreviewCell("3", flagged=True),
+    ]
+    assert page.content.decode().count(FLAGGED_CELL) == 1

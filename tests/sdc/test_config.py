@@ -40,6 +40,21 @@ def test_a_haven_file_can_make_rules_stricter(tmp_path):
     assert config.safe_pratio_p == 0.1  # untouched settings keep their defaults
 
 
+def test_variable_aliases_are_read_and_any_is_accepted(tmp_path):
+    # More aliases only make differencing compare more tables, so none is looser.
+    path = tmp_path / "haven.toml"
+    path.write_text(
+        '[sdc.variable_aliases]\nhb = "health_board"\n"health board" = "health_board"\n'
+    )
+    config = load_config(path)
+    assert config.variable_aliases == {"hb": "health_board", "health board": "health_board"}
+    assert SdcConfig().variable_aliases == {}
+    assert config.as_dict()["variable_aliases"] == {
+        "hb": "health_board",
+        "health board": "health_board",
+    }
+
+
 def test_yaml_is_read_too(tmp_path):
     path = tmp_path / "haven.yaml"
     path.write_text("sdc:\n  safe_dof_threshold: 15\n")
@@ -72,6 +87,7 @@ def test_a_looser_value_is_refused_with_what_to_change(tmp_path, line, message):
         ("[sdc]\nsafe_threshold = 12.5\n", "must be a whole number"),
         ("[sdc]\nsafe_threshold = 'ten'\n", "must be a number"),
         ("[sdc\n", "is not valid TOML"),
+        ("[sdc]\nvariable_aliases = ['hb']\n", "sdc.variable_aliases must be a table of names"),
     ],
 )
 def test_a_malformed_file_is_refused_clearly(tmp_path, text, message):

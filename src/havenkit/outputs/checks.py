@@ -69,7 +69,9 @@ def check_release_file(
     )
     findings = list(report.findings)
     if path.suffix.lower() == ".csv" and released:
-        findings += differencing_findings(path, released, config.safe_threshold)
+        findings += differencing_findings(
+            path, released, config.safe_threshold, config.variable_aliases
+        )
     status = overall([finding.status for finding in findings])
     findings.append(FileFinding(PASS, SOURCE, report.source))
     return status, findings_as_dicts(findings)

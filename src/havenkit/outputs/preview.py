@@ -1,8 +1,11 @@
 """A CSV file of a release request as the table a checker reads, with the flagged cells marked.
 
-pandas writes a table whose columns have several levels (a crosstab with two column variables,
-a pivot table with a list of aggfuncs; havenkit.sdc writes its tables the same way) as one
-header row per level, then a row naming the index columns with every other cell blank::
+The file is read as every check reads it (:func:`havenkit.sdc.csv_tables.read_csv_table`), so
+a cell is marked exactly when a finding names it: its row's labels joined by " / " and its
+column's header labels joined by " / " ("Fife / 2019", "F / young", "All"). pandas writes a
+table whose columns have several levels (a crosstab with two column variables, a pivot table
+with a list of aggfuncs; havenkit.sdc writes its tables the same way) as one header row per
+level, then a row naming the index columns with every other cell blank::
 
     sex,F,F,M,M,All
     agegrp,old,young,old,young,
@@ -11,25 +14,15 @@ header row per level, then a row naming the index columns with every other cell 
 
 The preview shows those rows as header rows: the level's name heads its row, an upper level's
 label spans the columns it groups, and a label with only blanks below it (a margin's "All")
-spans down to the last header row. The index columns are row headers. A cell is marked when an
-output-checking finding names it the way havenkit.sdc and ``havenkit sdc check`` do: its row's
-index labels joined by " / ", and its column's header labels joined by " / " with blanks left
-out ("F / young", "All"). A file with one header row keeps the labels the differencing reader
-finds (:func:`havenkit.sdc.differencing.read_table`), as its findings were named.
+spans down to the last header row. The label columns are row headers.
 """
 
 import csv
 import io
-import itertools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from havenkit.sdc.differencing import read_table
-
-# pandas writes one header row per column level; a table with more is not one we lay out.
-_HEADER_ROWS_AT_MOST = 8
-_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+from havenkit.sdc.csv_tables import CsvTable, UnreadableCsv, read_csv_table
 
 
 @dataclass(frozen=True)
@@ -63,121 +56,64 @@ class TablePreview:
 def table_preview(
     path: Path, text: str, flagged: set[tuple[str, str]], max_rows: int
 ) -> TablePreview:
-    """``text`` (the start of the CSV at ``path``) as header rows and at most ``max_rows`` rows."""
-    grid = list(csv.reader(io.StringIO(text)))
-    layout = header_layout(grid)
-    if layout is None:
-        return _one_header_row(path, grid, flagged, max_rows)
-    return _several_header_rows(grid, layout, flagged, max_rows)
+    """The CSV at ``path`` as header rows and at most ``max_rows`` rows, failing cells marked.
 
-
-def header_layout(grid: list[list[str]]) -> tuple[int, int] | None:
-    """(header rows, index columns) when ``grid`` is a table pandas wrote with two or more
-    column levels, else None.
-
-    The row after the header rows names the index columns and leaves every other cell blank;
-    each header row holds at most its level's name among the index columns, and the top one
-    labels every other column. A fully suppressed data row looks like that row of names, so the
-    rows above it count as header rows only when they read as headers: the top one groups
-    columns (a label repeated over neighbouring columns) or each of the others holds a label
-    that is not a number.
+    ``text`` (the start of the file) is shown as plain rows, nothing marked, when the file
+    cannot be read as a table: no check could have named one of its cells either.
     """
-    for depth in range(2, min(_HEADER_ROWS_AT_MOST, len(grid) - 1) + 1):
-        rows = [[cell.strip() for cell in row] for row in grid[: depth + 1]]
-        width = len(rows[0])
-        names = rows[depth]
-        index = next((column for column, name in enumerate(names) if not name), width)
-        if (
-            not 0 < index < width
-            or any(len(row) != width for row in rows)
-            or any(names[index:])
-            or any(sum(map(bool, row[:index])) > 1 for row in rows[:depth])
-            or not all(rows[0][index:])
-        ):
-            continue
-        top = rows[0][index:]
-        groups = any(left == right for left, right in itertools.pairwise(top))
-        worded = all(
-            any(label and not _NUMBER.fullmatch(label) for label in row[index:])
-            for row in rows[1:depth]
-        )
-        if groups or worded:
-            return depth, index
-    return None
+    try:
+        table = read_csv_table(path)
+    except (UnreadableCsv, OSError):
+        return _plain_rows(text, max_rows)
+    if table.column_levels == 1:
+        header_rows = [
+            [HeaderCell(name) if name else HeaderCell("", "") for name in table.header_rows[0]]
+        ]
+    else:
+        header_rows = _several_header_rows(table)
+    names = table.row_labels()
+    labels = set(table.label_columns)
+    rows = [
+        [
+            PreviewCell(
+                text,
+                flagged=column not in labels and (names[index], column) in flagged,
+                is_label=column in labels,
+            )
+            for column, text in zip(table.columns, row, strict=True)
+        ]
+        for index, row in enumerate(table.cells.head(max_rows).itertuples(index=False))
+    ]
+    return TablePreview(header_rows, rows, more_rows=len(table.cells) > max_rows)
 
 
-def _one_header_row(
-    path: Path, grid: list[list[str]], flagged: set[tuple[str, str]], max_rows: int
-) -> TablePreview:
-    header, *rows = grid or [[]]
-    table = read_table(path)
-    labels = table.row_labels() if table is not None else []
-    label_columns = set(table.label_columns) if table is not None else set()
+def _plain_rows(text: str, max_rows: int) -> TablePreview:
+    header, *rows = list(csv.reader(io.StringIO(text))) or [[]]
     return TablePreview(
-        header_rows=[[HeaderCell(name) if name.strip() else HeaderCell("", "") for name in header]],
-        rows=[
-            [
-                PreviewCell(
-                    text=cell,
-                    flagged=index < len(labels)
-                    and column < len(header)
-                    and (labels[index], header[column]) in flagged,
-                    is_label=column < len(header) and header[column] in label_columns,
-                )
-                for column, cell in enumerate(row)
-            ]
-            for index, row in enumerate(rows[:max_rows])
-        ],
+        header_rows=[[HeaderCell(name) for name in header]],
+        rows=[[PreviewCell(cell) for cell in row] for row in rows[:max_rows]],
         more_rows=len(rows) > max_rows,
     )
 
 
-def _several_header_rows(
-    grid: list[list[str]], layout: tuple[int, int], flagged: set[tuple[str, str]], max_rows: int
-) -> TablePreview:
-    depth, index = layout
+def _several_header_rows(table: CsvTable) -> list[list[HeaderCell]]:
+    """The column level rows, then the row naming the label columns."""
+    grid = [list(row) for row in table.header_rows]
+    depth, index = table.column_levels, len(table.label_columns)
     width = len(grid[0])
-    columns = [
-        " / ".join(label for row in grid[:depth] if (label := row[column].strip()))
-        for column in range(index, width)
-    ]
     # A header row's level name, if it has one, is its only label among the index columns.
     corners = [
         HeaderCell(name, "row", colspan=index) if name else HeaderCell("", "", colspan=index)
-        for name in ("".join(cell.strip() for cell in row[:index]) for row in grid[:depth])
+        for name in ("".join(row[:index]) for row in grid[:depth])
     ]
     header_rows = [
         [corners[level], *_level_headers(grid, depth, index, level)] for level in range(depth)
     ]
     header_rows.append(
-        [HeaderCell(name.strip()) for name in grid[depth][:index]]
+        [HeaderCell(name) for name in grid[depth][:index]]
         + [HeaderCell("", "", colspan=width - index)]
     )
-    rows = grid[depth + 1 :]
-    return TablePreview(
-        header_rows=header_rows,
-        rows=[_data_row(row, index, columns, flagged) for row in rows[:max_rows]],
-        more_rows=len(rows) > max_rows,
-    )
-
-
-def _data_row(
-    row: list[str], index: int, columns: list[str], flagged: set[tuple[str, str]]
-) -> list[PreviewCell]:
-    """A data row below several header rows: its index labels, then its values, each flagged
-    when a finding names it by this row's labels and the column's header labels."""
-    labels = [cell.strip() for cell in row[:index]]
-    # The file checks join every index label, blanks too (the "All" row of a table with two
-    # index columns is "All / "); havenkit.sdc leaves blanks out ("All").
-    names = {" / ".join(labels), " / ".join(label for label in labels if label)}
-    return [PreviewCell(cell, is_label=True) for cell in row[:index]] + [
-        PreviewCell(
-            cell,
-            flagged=column < len(columns)
-            and any((name, columns[column]) in flagged for name in names),
-        )
-        for column, cell in enumerate(row[index:])
-    ]
+    return header_rows
 
 
 def _level_headers(grid: list[list[str]], depth: int, index: int, level: int) -> list[HeaderCell]:

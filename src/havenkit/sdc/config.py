@@ -3,14 +3,16 @@
 Defaults are ACRO 1.0.2's (``acro/default.yaml``) and OpenSAFELY's file rules, so a table
 checked here gets the decision Scottish havens get today. A haven writes its own values in an
 ``[sdc]`` table of a TOML (or YAML) file; it may only make a rule stricter, because a looser
-rule would let through what the shared standard holds back.
+rule would let through what the shared standard holds back. ``[sdc.variable_aliases]`` maps a
+label column's other names to one name for differencing; any is accepted, since an alias only
+makes differencing compare more tables.
 """
 
 import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +60,17 @@ class SdcConfig:
         "name",
         "postcode",
     )
+    # A label column's other names mapped to one name ({"hb": "health_board"}), so differencing
+    # compares releases that call the same variable differently.
+    variable_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The parameters as plain JSON-ready values, written beside every finalised session."""
         values = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else dict(v) if isinstance(v, Mapping) else v
+            for k, v in values.items()
+        }
 
 
 def _at_least(name: str, default: Any, value: Any) -> str | None:
@@ -89,6 +97,11 @@ def _superset(name: str, default: Any, value: Any) -> str | None:
     return None if not missing else f"{name} may only add names, not drop {', '.join(missing)}"
 
 
+def _any_aliases(name: str, default: Any, value: Any) -> str | None:
+    """Every alias makes differencing compare more tables, never fewer: any is stricter."""
+    return None
+
+
 # For each parameter, the test that a haven's value is at least as strict as the default.
 _STRICTER: dict[str, Callable[[str, Any, Any], str | None]] = {
     "safe_threshold": _at_least,
@@ -103,7 +116,10 @@ _STRICTER: dict[str, Callable[[str, Any, Any], str | None]] = {
     "max_file_bytes": _at_most,
     "max_csv_rows": _at_most,
     "identifier_column_names": _superset,
+    "variable_aliases": _any_aliases,
 }
+# Settings only the portal's differencing uses: a job's session neither applies nor needs them.
+_PORTAL_ONLY = frozenset({"variable_aliases"})
 
 
 def looser_settings(values: Mapping[str, Any], haven: SdcConfig) -> list[str]:
@@ -111,6 +127,8 @@ def looser_settings(values: Mapping[str, Any], haven: SdcConfig) -> list[str]:
     haven's, or missing from it, said plainly; empty when ``values`` is at least as strict."""
     problems = []
     for name, stricter in _STRICTER.items():
+        if name in _PORTAL_ONLY:
+            continue
         ours = getattr(haven, name)
         if name not in values:
             problems.append(f"{name} was not recorded")
@@ -129,6 +147,15 @@ def looser_settings(values: Mapping[str, Any], haven: SdcConfig) -> list[str]:
 
 def _normalise(name: str, value: Any, default: Any) -> Any:
     """Coerce a value read from a file to the default's type, or say what was expected."""
+    if isinstance(default, Mapping):
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+        ):
+            raise ConfigError(
+                f"sdc.{name} must be a table of names, each an other name of a variable mapped "
+                'to one name: hb = "health_board".'
+            )
+        return {k.strip(): v.strip() for k, v in value.items()}
     if isinstance(default, tuple):
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"sdc.{name} must be a list of strings.")

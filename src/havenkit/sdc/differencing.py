@@ -5,18 +5,14 @@ region, aged 18 or over" differ by the under-18s of each region, and a total rel
 table with a suppressed cell gives the suppressed cell back. ACRO only prints a reminder; this
 module computes the recovered cells and flags those below the threshold for a person to review.
 
-**Reading a table.** A CSV is label columns beside numeric columns; a blank cell is a
-suppressed one. A column of text is a label. So is a column of whole numbers (a year, a SIMD
-quintile, a numeric code) whose name says it is a label ("year", "month", "quarter", "week",
-"period", "code", "quintile", "decile", with no word of a count), or that the layout makes
-one: pandas writes the labels first, unique and sorted, so when the other labels leave two
-rows alike, the next columns of whole numbers that tell them apart (each increasing within the
-rows it tells apart) are labels, and in a table of numbers alone the shortest run of leading
-columns that is sorted and unique is. A label that is a whole number is compared in one
-form, "2019" for "2019.0" (a year column with a gap goes through floats) and "2" for "02" (a
-code written as text), and numbers in column names are matched the same way, so a table
-written with years as text lines up with one read back as numbers; findings name labels and
-columns as the new table writes them.
+**Reading a table.** A CSV is read as every check reads one (:mod:`havenkit.sdc.csv_tables`:
+its label columns, numbers among them such as a year or a SIMD quintile, its header rows, its
+value columns, and cells named as the file checks name them and the preview marks them); a
+blank cell is a suppressed one. A label that is a whole number is compared in one form, "2019"
+for "2019.0" (a year column with a gap goes through floats) and "2" for "02" (a code written
+as text), and numbers in column names are matched the same way, so a table written with years
+as text lines up with one read back as numbers; findings name labels and columns as the new
+table writes them.
 
 A numeric column is a *count* when it holds whole numbers ≥ 0 and its name is not a magnitude
 name. It is a *mean* when a word of its name is "mean", "average" or "avg", and a *sum* when a
@@ -30,12 +26,8 @@ never a count, even when it holds whole numbers.
 
 A CSV with several header rows, as pandas writes a table whose columns have several levels
 (``havenkit.sdc``'s ``pivot_table`` or ``crosstab`` with a list of aggfuncs, or several column
-variables), is read with each column named by its header cells joined by a space: "count cost"
-and "mean cost" (a count, and a mean of cost with its count of people), "count F". It is known
-by its row of the label columns' names with every other cell blank, below header rows that
-label every column. A header row of numbers alone could be data, so it is read as data, unless
-the row of text above it repeats a label over side-by-side columns, as pandas writes an outer
-level over an inner one of numbers ("sex" F,F,M,M over "year" 2019,2020,2019,2020).
+variables), has each column named by its header labels joined by " / ": "count / cost" and
+"mean / cost" (a count, and a mean of cost with its count of people), "count / F".
 
 **Lining up two tables.** They are compared on the label columns they share (same name); every
 other label column is summed over, leaving out its "Total"/"All"/"Overall" rows. A shared
@@ -99,18 +91,16 @@ them are compared.
 It does not detect: tables that share no label column, column variables spread over count
 column names that differ between the tables (a sex column "F","M" against a "patients"
 column), a variable renamed between the tables without an alias, a column of numbers that is a
-label by none of the rules above (each row's labels already unique, a name that does not say
-so: it is read as a count), more than one re-banded variable crossing in the same pair, a new
-means table without its own count column, released means with no released count over the same
-rows, and a column of means named by its variable alone (``pivot_table`` with the one aggfunc
-"mean" writes "cost"), which reads as neither a count nor a mean; across three or more tables,
-what :mod:`havenkit.sdc.combinations` lists as not searched. A group missing from one table is
-not compared (an omitted row is not read as zero).
+label by none of the rules of :mod:`havenkit.sdc.csv_tables` (each row's labels already unique,
+a name that does not say so: it is read as a count), more than one re-banded variable
+crossing in the same pair, a new means table without its own count column, released means with
+no released count over the same rows, and a column of means named by its variable alone
+(``pivot_table`` with the one aggfunc "mean" writes "cost"), which reads as neither a count nor
+a mean; across three or more tables, what :mod:`havenkit.sdc.combinations` lists as not
+searched. A group missing from one table is not compared (an omitted row is not read as zero).
 """
 
-import io
 import math
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -118,30 +108,29 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
 import pandas as pd
 
 from havenkit.sdc.combinations import Combination, Margins, combinations
+from havenkit.sdc.csv_tables import (
+    COUNT_WORDS,
+    TOTAL_LABELS,
+    UnreadableCsv,
+    column_key,
+    join_labels,
+    magnitude,
+    names_another_statistic,
+    read_csv_table,
+    words,
+)
 from havenkit.sdc.files import FileFinding
 from havenkit.sdc.rules import REVIEW
 
 # How many recovered cells a finding names before it says "and N more".
 _CELLS_SHOWN = 10
-TOTAL_LABELS = frozenset({"total", "all", "overall"})
 OTHER_CATEGORY = re.compile(r"\s*(all\s+)?others?\b", re.IGNORECASE)
-_MEAN_WORDS = frozenset({"mean", "average", "avg"})
-_SUM_WORDS = frozenset({"sum", "total"})
-_COUNT_WORDS = frozenset({"n", "count"})
-_OTHER_STATISTIC_WORDS = frozenset({"median", "min", "minimum", "max", "maximum", "std", "mode"})
-_LABEL_WORDS = frozenset(
-    {"year", "month", "quarter", "week", "period", "code", "quintile", "decile"}
-)
-# A label or column name that is a whole number, in whatever form it was written ("2019",
-# "2019.0" after a column with a gap went through floats, "02019" as a string code): its digits.
+# A label that is a whole number, in whatever form it was written ("2019", "2019.0" after a
+# column with a gap went through floats, "02019" as a string code): its digits.
 _WHOLE_NUMBER = re.compile(r"^\s*0*(\d+)(?:\.0*)?\s*$")
-_WHOLE_NUMBER_WORD = re.compile(r"(?<![\w.])0*(\d+)(?:\.0*)?(?![\w.])")
-# pandas writes one header row per column level; more levels than this are not a table we read.
-_HEADER_ROWS_AT_MOST = 8
 _BAND_PATTERNS: tuple[tuple[re.Pattern, Callable[..., tuple[float, float]]], ...] = (
     (re.compile(r"(\d+)\s*(?:-|\u2013|to)\s*(\d+)"), lambda low, high: (low, high + 1)),
     (
@@ -185,8 +174,8 @@ class Table:
         return list(self.labels.columns)
 
     def row_labels(self) -> list[str]:
-        """Row labels as :mod:`havenkit.sdc.files` names cells: label values joined by " / "."""
-        return _joined(self.labels).tolist()
+        """Row labels as every check names cells: label values joined by " / ", blanks left out."""
+        return join_labels(self.labels).tolist()
 
     def with_aliases(self, aliases: Mapping[str, str]) -> "Table":
         """This table with each label column named in ``aliases`` under the name it maps to,
@@ -247,31 +236,6 @@ class Comparison:
     margins: Margins | None = None
 
 
-def _joined(labels: pd.DataFrame) -> pd.Series:
-    """Each row's labels joined by " / " (the way findings name rows), without a row loop."""
-    columns = [labels[column].astype(str) for column in labels.columns]
-    return columns[0].str.cat(columns[1:], sep=" / ") if len(columns) > 1 else columns[0]
-
-
-def _column_key(name: str) -> str:
-    """What a column is matched on between tables: its name, whole numbers in one form."""
-    return _WHOLE_NUMBER_WORD.sub(r"\1", name.strip())
-
-
-def _words(name: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", _column_key(name).lower())
-
-
-def _magnitude(name: str) -> tuple[str, str] | None:
-    """("mean" or "sum", the variable) when a column's name says it is a magnitude."""
-    words = _words(name)
-    for kind, vocabulary in (("mean", _MEAN_WORDS), ("sum", _SUM_WORDS)):
-        rest = [word for word in words if word not in vocabulary]
-        if len(rest) < len(words) and rest and not set(rest) <= _COUNT_WORDS:
-            return kind, "_".join(rest)
-    return None
-
-
 def _paired(
     magnitudes: pd.DataFrame, kinds: Mapping[str, str], counts: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -292,160 +256,46 @@ def _contributors(variable: str, counts: list[str]) -> str | None:
     named = [
         column
         for column in counts
-        if set(_words(column)) & _COUNT_WORDS and set(_words(column)) <= _COUNT_WORDS | own
+        if set(words(column)) & COUNT_WORDS and set(words(column)) <= COUNT_WORDS | own
     ]
     if len(named) == 1:
         return named[0]
     return counts[0] if len(counts) == 1 else None
 
 
-_UNREADABLE = (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError)
-
-
-def _column_levels(values: np.ndarray, plain: np.ndarray) -> np.ndarray:
-    """Which rows of header cells (text, and whether each is blank or a number) can be a column
-    level rather than data.
-
-    A row with text is one, and so is the file's first line. A row of numbers alone could be
-    data, unless the row of text above it repeats a label over side-by-side columns: pandas
-    writes every level of every column, so an outer level repeats over the inner one's labels,
-    which may be numbers (years under each sex).
-    """
-    numbers = plain.all(axis=1)
-    repeats = (values[:, 1:] == values[:, :-1]) & ~plain[:, 1:]
-    levels = ~numbers
-    levels[0] = True
-    levels[1:] |= ~numbers[:-1] & repeats[:-1].any(axis=1)
-    return levels
-
-
-def _header_layout(cells: pd.DataFrame) -> tuple[int, int] | None:
-    """(header rows, label columns) when ``cells`` is a CSV pandas wrote with several header rows.
-
-    Such a file has a header row per column level, each blank under all but the last label
-    column, then a row of the label columns' names with every other cell blank.
-    """
-    text = cells.head(_HEADER_ROWS_AT_MOST + 1).fillna("").apply(lambda column: column.str.strip())
-    values = text.to_numpy()
-    blank = values == ""
-    plain = blank | text.apply(pd.to_numeric, errors="coerce").notna().to_numpy()
-    # The row of names needs a row of data below it.
-    for depth in range(2, min(_HEADER_ROWS_AT_MOST, len(cells) - 2) + 1):
-        if not _column_levels(values[:depth, 1:], plain[:depth, 1:])[-1]:
-            return None
-        filled = ~blank[depth]
-        labels = int(filled.argmin())
-        if (
-            labels > 0
-            and not filled[labels:].any()
-            and not blank[:depth, labels:].any()
-            and _column_levels(values[:depth, labels:], plain[:depth, labels:]).all()
-            and blank[:depth, : labels - 1].all()
-        ):
-            return depth, labels
-    return None
-
-
-def _cells(source: Path | str | TextIO) -> tuple[pd.DataFrame, int | None] | None:
-    """The CSV's cells as text under one name per column, and how many leading columns its
-    header rows say are labels (None when it has one header row); None when it has no cells."""
-    try:
-        # Read once, parsed twice: the second parse only when the file has one header row.
-        text = (
-            Path(source).read_text(encoding="utf-8")
-            if isinstance(source, str | os.PathLike)
-            else source.read()
-        )
-        cells = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False)
-        layout = _header_layout(cells)
-        if layout is None:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-            frame.columns = [str(column) for column in frame.columns]
-            return frame, None
-    except _UNREADABLE:
-        return None
-    depth, labels = layout
-    names = [cells.iat[depth, column].strip() for column in range(labels)]
-    names += [
-        " ".join(cells.iloc[:depth, column].str.strip()) for column in range(labels, cells.shape[1])
-    ]
-    if len(set(names)) < len(names):
-        return None
-    return cells.iloc[depth + 1 :].set_axis(names, axis=1).reset_index(drop=True), labels
-
-
-def _label_columns(
-    frame: pd.DataFrame, numbers: pd.DataFrame, numeric: list[str], index_columns: int | None
-) -> list[str]:
-    """The row-label columns, numbers included (a year, a SIMD quintile, a numeric code).
-
-    The header rows of a multi-level CSV say how many leading columns are labels. Otherwise
-    a column of text is a label, and so is a column of whole numbers whose name says it is
-    one ("year", "code", "quintile"..., but not "year_count"). pandas writes the labels
-    first, unique and sorted, so when those leave two rows with the same labels, the next
-    columns of whole numbers that make the rows unique, each increasing within the rows whose
-    labels they tell apart, are labels too (a table of numbers alone needs its leading columns
-    sorted to be read so); at least one numeric column is left for the values.
-    """
-    columns = list(frame.columns)
-    if index_columns is not None:
-        return columns[:index_columns]
-    whole = [c for c in numeric if numbers[c].notna().all() and (numbers[c] % 1 == 0).all()]
-    named = {
-        c for c in whole if _LABEL_WORDS & set(_words(c)) and not _COUNT_WORDS & set(_words(c))
-    }
-    labels = [c for c in columns if c not in numeric or c in named]
-    if labels and not frame[labels].duplicated().any():
-        return labels
-    extended = list(labels)
-    for column in [c for c in whole if c not in named][: len(numeric) - len(named) - 1]:
-        within = [frame[c] for c in extended] or [pd.Series(0, index=frame.index)]
-        if not numbers[column].groupby(within).is_monotonic_increasing.all():
-            break
-        extended.append(column)
-        if not frame[extended].duplicated().any():
-            return [c for c in columns if c in extended]
-    return labels
-
-
 def read_table(path: Path | str | TextIO) -> Table | None:
     """The file (a path or an open text file) as a table of counts and magnitudes, or None (not
     a table, or not a CSV)."""
-    cells = _cells(path)
-    if cells is None:
+    try:
+        table = read_csv_table(path)
+    except (UnreadableCsv, OSError):
         return None
-    frame, index_columns = cells
-    numbers = frame.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
-    blank = frame.apply(lambda column: column.str.strip() == "")
+    labels = list(table.label_columns)
     numeric = [
         column
-        for column in frame.columns
-        if (numbers[column].notna() | blank[column]).all() and numbers[column].notna().any()
+        for column in table.numeric_columns
+        if column not in labels and table.numbers[column].notna().any()
     ]
-    labels = _label_columns(frame, numbers, numeric, index_columns)
-    numeric = [column for column in numeric if column not in labels]
     if not numeric or not labels:
         return None
-    values = numbers[numeric]
+    values = table.numbers[numeric]
     whole = ((values >= 0) & (values % 1 == 0) | values.isna()).all()
-    kinds = {column: _magnitude(column) for column in numeric}
+    kinds = {column: magnitude(column) for column in numeric}
     counts = [
         column
         for column in numeric
-        if whole[column]
-        and kinds[column] is None
-        and not set(_words(column)) & _OTHER_STATISTIC_WORDS
+        if whole[column] and kinds[column] is None and not names_another_statistic(column)
     ]
     sum_columns = {kind[1]: column for column, kind in kinds.items() if kind}
     magnitudes = pd.DataFrame(
-        {v: values[column] for v, column in sum_columns.items()}, index=frame.index
+        {v: values[column] for v, column in sum_columns.items()}, index=values.index
     )
     magnitude_kinds = {kind[1]: kind[0] for kind in kinds.values() if kind}
     sums, people = _paired(magnitudes, magnitude_kinds, values[counts])
     if not counts and magnitudes.empty:
         return None
     return Table(
-        labels=frame[labels],
+        labels=table.cells[labels],
         counts=values[counts],
         sums=sums,
         people=people,
@@ -454,12 +304,6 @@ def read_table(path: Path | str | TextIO) -> Table | None:
         sum_columns=sum_columns,
         magnitude_columns=tuple(column for column in numeric if column not in counts),
     )
-
-
-def read_count_table(path: Path | str) -> Table | None:
-    """The file as a table of counts only, or None: what the portal labels preview rows with."""
-    table = read_table(path)
-    return table if table is not None and not table.magnitude_columns else None
 
 
 def band(label: str) -> Band | None:
@@ -679,7 +523,7 @@ def _side(table: Table, codings: dict[str, _Coding], which: str, values: pd.Data
         codes=codes[keep],
         labels=table.labels.loc[keep, shared],
         values=values[keep],
-        rows=_joined(table.labels[blank_rows]).reindex(codes.index[keep]),
+        rows=join_labels(table.labels[blank_rows]).reindex(codes.index[keep]),
     )
 
 
@@ -721,7 +565,7 @@ def _group_differences(new: _Side, old: _Side) -> pd.DataFrame:
         }
     )
     groups = long.index.droplevel(-1).to_frame(index=False).astype(str)
-    long["group"] = _joined(groups).to_numpy()
+    long["group"] = join_labels(groups).to_numpy()
     only_new = (long["new_blanks"] == 1) & (long["old_blanks"] == 0)
     only_old = (long["old_blanks"] == 1) & (long["new_blanks"] == 0)
     long["row"] = long["new_row"].where(only_new, long["old_row"].where(only_old, long["group"]))
@@ -787,7 +631,7 @@ def _slice_differences(
             group_labels = value.index.to_frame(index=False).astype(str)
             parts = {key: group_labels.iloc[:, i] for i, key in enumerate(rest)}
             parts[variable] = pd.Series(band_label(low, high), index=group_labels.index)
-            row = _joined(pd.DataFrame({key: parts[key] for key in order})).to_numpy()
+            row = join_labels(pd.DataFrame({key: parts[key] for key in order})).to_numpy()
             found.append(
                 pd.DataFrame(
                     {
@@ -855,8 +699,8 @@ def compare(new: Table, old: Table, threshold: int) -> Comparison:
         codings = {v: c for v, c in codings.items() if v not in crossing}
     if not codings:
         return Comparison(unaligned=unaligned)
-    theirs = {_column_key(column): column for column in old.counts.columns}
-    counts = {c: theirs[key] for c in new.counts.columns if (key := _column_key(c)) in theirs}
+    theirs = {column_key(column): column for column in old.counts.columns}
+    counts = {c: theirs[key] for c in new.counts.columns if (key := column_key(c)) in theirs}
     recovered_counts, margins = [], None
     if counts:
         old_counts = old.counts[list(counts.values())].set_axis(list(counts), axis=1)

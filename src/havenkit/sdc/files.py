@@ -1,10 +1,14 @@
 """Checks on files that did not come from the library: the file rules, then the table rules.
 
 Every file: an allowed type, within the size limit, no identifier (a CHI number, the project's
-pseudonym column, a configured column name). A CSV must also be within the row limit; when it
-is a count table (label columns beside columns of whole numbers) each count gets the threshold
-and zeros rules. A magnitude table cannot be checked without the records behind it, and an
-image or a text cannot be checked at all, so those go to an output checker with the reason.
+pseudonym column, a configured column name). A CSV must also be within the row limit; it is read
+as every check reads a CSV (:mod:`havenkit.sdc.csv_tables`: label columns, header rows, value
+columns, and cells named as the preview marks them), and when it is a count table (label
+columns beside columns of whole numbers) each count gets the threshold and zeros rules. A
+column named as another statistic ("max_cost", "mean cost") or holding decimals makes it a
+magnitude table, which cannot be checked without the records behind it (a minimum or maximum
+is one person's value), and an image or a text cannot be checked at all, so those go to an
+output checker with the reason.
 A file a job's havenkit.sdc session wrote, unchanged since, keeps the result the session
 recorded (:mod:`havenkit.sdc.recorded`) instead of the table rules; the file rules still apply.
 The CLI (``havenkit sdc check``) and the release-request portal both call :func:`check_file`.
@@ -21,13 +25,18 @@ import pandas as pd
 
 from havenkit.deid.chi import validate_chi
 from havenkit.sdc.config import SdcConfig, default_config
+from havenkit.sdc.csv_tables import (
+    CsvTable,
+    UnreadableCsv,
+    magnitude,
+    names_another_statistic,
+    read_csv_table,
+)
 from havenkit.sdc.recorded import RecordedOutput, RecordedSession, sha256_of
 from havenkit.sdc.rules import FAIL, PASS, REVIEW, overall
 
 _TEXT_TYPES = ("csv", "txt", "md", "json", "html", "log", "svg")
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
-# How many rows at the top of a CSV may be header rows (one per column variable).
-_HEADER_ROWS_AT_MOST = 6
 # How many flagged cells a report names before it says "and N more".
 _CELLS_SHOWN = 10
 EXIT_STATUS = {PASS: 0, FAIL: 1, REVIEW: 2}
@@ -91,7 +100,7 @@ def _chi_line(text: str) -> int | None:
 
 
 def _identifier_findings(
-    frame: pd.DataFrame, names: set[str], header_rows: int = 1
+    frame: pd.DataFrame, names: set[str], header_rows: int
 ) -> list[FileFinding]:
     findings = []
     for column in frame.columns:
@@ -121,104 +130,10 @@ def _identifier_findings(
     return findings
 
 
-def _row_labels(frame: pd.DataFrame, label_columns: list[str]) -> list[str]:
-    if not label_columns:
-        return [f"row {row + 2}" for row in range(len(frame))]
-    return frame[label_columns].agg(" / ".join, axis=1).tolist()
-
-
 def _cells_text(cells: Sequence[tuple[str, str]]) -> str:
     shown = ", ".join(f"({row}, {column})" for row, column in cells[:_CELLS_SHOWN])
     more = len(cells) - _CELLS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _pandas_header(raw: pd.DataFrame) -> tuple[int, int] | None:
-    """(header rows, index columns) of a CSV pandas wrote with a row naming its index columns.
-
-    pandas writes a table with several column variables (havenkit.sdc's three-way tables) as
-    one header row per column variable, then a row holding only the index columns' names.
-    """
-    blank = raw.head(_HEADER_ROWS_AT_MOST + 1).apply(lambda column: column.str.strip()) == ""
-    blank = blank.to_numpy()
-    for depth in range(1, min(_HEADER_ROWS_AT_MOST, len(raw) - 1)):
-        filled = ~blank[depth]
-        index_columns = int(filled.argmin())
-        if (
-            0 < index_columns < raw.shape[1]
-            and not filled[index_columns:].any()
-            and not blank[:depth, index_columns:].any()
-            and blank[:depth, : index_columns - 1].all()
-        ):
-            return depth + 1, index_columns
-    return None
-
-
-@dataclass(frozen=True)
-class _Table:
-    """A CSV's cells under one name per column, and what its layout says of the labels.
-
-    ``index_columns`` is how many leading columns are row labels when the layout says so (a
-    blank header cell, or pandas' row of index names), else None: then havenkit infers them.
-    """
-
-    frame: pd.DataFrame
-    index_columns: int | None
-    header_rows: int
-
-
-def _hides_a_count(raw: pd.DataFrame, layout: tuple[int, int], config: SdcConfig) -> bool:
-    """Whether a header row of ``layout`` holds a number that would fail as a count.
-
-    A fully suppressed data row looks like pandas' row of index names, which would make the
-    rows above it header rows: a header row is never allowed to hide a count that fails.
-    """
-    depth, index_columns = layout
-    extra = raw.iloc[1 : depth - 1, index_columns:]
-    numbers = extra.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
-    failing = (numbers < config.safe_threshold) | ((numbers == 0) & config.zeros_are_disclosive)
-    return bool(failing.any().any())
-
-
-def _read_table(path: Path, config: SdcConfig) -> _Table:
-    raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
-    layout = _pandas_header(raw)
-    if layout is not None and _hides_a_count(raw, layout, config):
-        layout = None
-    if layout is not None:
-        depth, index_columns = layout
-        names = [raw.iat[depth - 1, column].strip() for column in range(index_columns)]
-        names += [
-            " / ".join(part for part in raw.iloc[: depth - 1, column].str.strip() if part)
-            for column in range(index_columns, raw.shape[1])
-        ]
-    else:
-        depth, names = 1, [cell.strip() for cell in raw.iloc[0]]
-        # pandas leaves the header cell of an unnamed index blank.
-        index_columns = next((i for i, name in enumerate(names) if name), len(names)) or None
-        names = [name or f"(column {i + 1})" for i, name in enumerate(names)]
-    if len(set(names)) < len(names):
-        names = [f"{name} ({i + 1})" for i, name in enumerate(names)]
-    frame = raw.iloc[depth:].set_axis(names, axis=1).reset_index(drop=True)
-    return _Table(frame, index_columns, depth)
-
-
-def _ordered_labels(numbers: pd.DataFrame) -> int:
-    """How many leading columns of whole numbers could be row labels, or 0.
-
-    pandas writes a table's index sorted and unique (SIMD quintile 1-5, a year), so leading
-    columns whose rows are in order and together unique may be labels rather than counts.
-    """
-    for width in range(1, numbers.shape[1]):
-        prefix = numbers.iloc[:, :width]
-        if prefix.isna().any().any() or (prefix % 1 != 0).any().any():
-            return 0
-        index = pd.MultiIndex.from_frame(prefix)
-        if not index.is_monotonic_increasing:
-            return 0
-        if index.is_unique:
-            return width
-    return 0
 
 
 def _count_findings(cells: pd.DataFrame, rows: list[str], config: SdcConfig) -> list[FileFinding]:
@@ -249,19 +164,64 @@ def _count_findings(cells: pd.DataFrame, rows: list[str], config: SdcConfig) -> 
     return findings
 
 
-def _table_findings(table: _Table, config: SdcConfig) -> list[FileFinding]:
+def _not_counts(table: CsvTable, values: list[str]) -> FileFinding | None:
+    """Why the value columns are not a table of counts, as a finding; None when they are."""
+    numeric = set(table.numeric_columns)
+    text = [c for c in values if c not in numeric]
+    if text:
+        return FileFinding(
+            REVIEW,
+            "content",
+            f"column {text[0]!r} holds text under the column headers, so havenkit cannot check "
+            "it as a table of counts: an output checker must review it",
+        )
+    cells = table.numbers[values]
+    decimals = [c for c in values if ((cells[c] < 0) | (cells[c].dropna() % 1 != 0)).any()]
+    if decimals:
+        return FileFinding(
+            REVIEW,
+            "content",
+            f"column {decimals[0]!r} holds decimals or negative values, so this is not a count "
+            "table; magnitude tables (sums, means) need the records behind them to be checked: "
+            "make the table with havenkit.sdc in your job, or an output checker must review it",
+        )
+    named = [c for c in values if magnitude(c) or names_another_statistic(c)]
+    if named:
+        return FileFinding(
+            REVIEW,
+            "content",
+            f"column {named[0]!r} is named as a statistic other than a count (a mean, a sum, "
+            "a median, a minimum or maximum, a spread or a mode); a minimum, maximum or mode is "
+            "one person's value, and the others need the records behind them to be checked: "
+            "make the table with havenkit.sdc in your job, or an output checker must review it",
+        )
+    return None
+
+
+def _numeric_levels(table: CsvTable, config: SdcConfig) -> list[str]:
+    """Numbers in the lower column levels that would fail as counts.
+
+    A row of numbers is read as a column level only under a row that groups columns (years
+    under each sex); a header row is never allowed to hide a count that fails, so such a
+    level with small numbers (a SIMD quintile 1-5) goes to an output checker.
+    """
+    labels = len(table.label_columns)
+    found = []
+    for row in table.header_rows[1 : table.column_levels]:
+        cells = pd.Series(row[labels:])
+        numbers = pd.to_numeric(cells, errors="coerce")
+        if (numbers.notna() | (cells == "")).all():
+            failing = (numbers < config.safe_threshold) | (
+                (numbers == 0) & config.zeros_are_disclosive
+            )
+            found += cells[failing].tolist()
+    return list(dict.fromkeys(found))
+
+
+def _table_findings(table: CsvTable, config: SdcConfig) -> list[FileFinding]:
     """Recognise a count table and check its counts; otherwise say why a person must look."""
-    frame = table.frame
-    numbers = frame.apply(lambda column: pd.to_numeric(column.str.strip(), errors="coerce"))
-    blank = frame.apply(lambda column: column.str.strip() == "")
-    index = list(frame.columns[: table.index_columns or 0])
-    numeric = [
-        c
-        for c in frame.columns
-        if c not in index and (numbers[c].notna() | blank[c]).all() and numbers[c].notna().any()
-    ]
-    labels = [c for c in frame.columns if c not in numeric]
-    if not numeric:
+    values = [c for c in table.value_columns if table.numbers[c].notna().any()]
+    if not values:
         return [
             FileFinding(
                 REVIEW,
@@ -270,9 +230,7 @@ def _table_findings(table: _Table, config: SdcConfig) -> list[FileFinding]:
                 "check: an output checker must read it",
             )
         ]
-    # With no column of text, leading columns of ordered whole numbers may be the labels.
-    maybe_labels = [] if labels else numeric[: _ordered_labels(numbers[numeric])]
-    if not labels and not maybe_labels:
+    if not table.label_columns:
         return [
             FileFinding(
                 REVIEW,
@@ -281,35 +239,38 @@ def _table_findings(table: _Table, config: SdcConfig) -> list[FileFinding]:
                 "the labels from the counts: an output checker must review it",
             )
         ]
-    counts = [c for c in numeric if c not in maybe_labels]
-    cells = numbers[counts]
-    not_counts = [c for c in counts if ((cells[c] < 0) | (cells[c].dropna() % 1 != 0)).any()]
+    not_counts = _not_counts(table, table.value_columns)
     if not_counts:
-        return [
-            FileFinding(
-                REVIEW,
-                "content",
-                f"column {not_counts[0]!r} holds decimals or negative values, so this is not a "
-                "count table; magnitude tables (sums, means) need the records behind them to be "
-                "checked: make the table with havenkit.sdc in your job, or an output checker "
-                "must review it",
-            )
-        ]
-    rows = _row_labels(frame, labels or maybe_labels)
+        return [not_counts]
+    counts = table.value_columns
+    cells = table.numbers[counts]
+    rows = table.row_labels()
     findings = _count_findings(cells, rows, config)
     if findings:
         return findings
-    if maybe_labels and _count_findings(numbers[maybe_labels], rows, config):
-        names = ", ".join(map(repr, maybe_labels))
+    ordered = list(table.ordered_labels)
+    if ordered and _count_findings(table.numbers[ordered], rows, config):
+        numeric = set(table.numeric_columns)
+        names = ", ".join(repr(c) for c in table.label_columns if c in numeric)
         return [
             FileFinding(
                 REVIEW,
                 "content",
-                f"every column is numeric: {names} hold ordered whole numbers, as row labels "
-                "do (a SIMD quintile, a year), but read as counts some are below "
+                f"{names} hold ordered whole numbers, as row labels do (a SIMD quintile, a "
+                "year), but read as counts some are below "
                 f"{config.safe_threshold}; the other {int(cells.notna().sum().sum())} counts "
                 "pass. Write the table with havenkit.sdc (its results say which columns are "
                 "labels) or an output checker must review it",
+            )
+        ]
+    hidden = _numeric_levels(table, config)
+    if hidden:
+        return [
+            FileFinding(
+                REVIEW,
+                "content",
+                f"a column level of numbers ({', '.join(hidden[:_CELLS_SHOWN])}) would fail as "
+                "counts if its header row were a row of data: an output checker must review it",
             )
         ]
     return [
@@ -326,11 +287,10 @@ def _csv_findings(
     path: Path, config: SdcConfig, names: set[str], recorded: RecordedCheck | None
 ) -> list[FileFinding]:
     try:
-        table = _read_table(path, config)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        return [FileFinding(FAIL, "format", f"cannot be read as CSV: {first_line}")]
-    frame = table.frame
+        table = read_csv_table(path)
+    except UnreadableCsv as error:
+        return [FileFinding(FAIL, "format", f"cannot be read as CSV: {error}")]
+    frame = table.cells
     findings = []
     if len(frame) > config.max_csv_rows:
         findings.append(
@@ -341,7 +301,7 @@ def _csv_findings(
                 "a table that long is usually record-level data; aggregate it",
             )
         )
-    findings += _identifier_findings(frame, names, table.header_rows)
+    findings += _identifier_findings(frame, names, len(table.header_rows))
     if recorded is None:
         return findings + _table_findings(table, config)
     findings += recorded.findings
