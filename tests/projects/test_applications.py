@@ -12,6 +12,7 @@ from havenkit.core.roles import Role
 from havenkit.data.models import Dataset, DatasetVersion, Variable
 from havenkit.projects import applications, services
 from havenkit.projects.models import Project, ProjectStatus, Track
+from havenkit.projects.variables import variable_id
 from tests.people.clearance import unclear
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,19 @@ def applicant(make_person, clear):
     return person
 
 
+def picks(datasets, names) -> list[str]:
+    """The stored names of "table.column" ``names``, each from the one dataset with the table."""
+    picked = []
+    for name in names:
+        table = name.partition(".")[0]
+        [dataset] = [d for d in datasets if table in d.versions.first().tables]
+        picked.append(variable_id(dataset.pk, name))
+    return picked
+
+
 def fill(project, by, datasets, variables, *, linkage="", ethics="REC 26/0001", team=()):
+    """Every step filled in; ``variables`` as "table.column", see :func:`picks`."""
+    variables = picks(datasets, variables)
     answers = {
         1: {
             "title": "Statins and stroke",
@@ -92,7 +105,7 @@ def precedent(make_person, datasets, variables=()):
         approved_by=make_person(Role.APPROVER),
     )
     project.datasets.set(datasets)
-    project.variables = list(variables)
+    project.variables = picks(datasets, variables)
     project.data_controller = CONTROLLER
     project.save()
     return project
@@ -118,15 +131,16 @@ def test_each_step_is_saved_as_a_draft(applicant, smr01, signed_in_client):
     assert response.url == f"/applications/{project.pk}/step/2/"
     project.refresh_from_db()
     assert (project.title, project.steps_done) == ("Statins", 1)
+    age = variable_id(smr01.pk, "admissions.age")
     client.post(
-        f"/applications/{project.pk}/step/2/",
-        {"datasets": [smr01.pk], "variables": "admissions.age\nadmissions.age\n"},
+        f"/applications/{project.pk}/step/2/", {"datasets": [smr01.pk], "variables": [age, age]}
     )
     project.refresh_from_db()
     assert list(project.datasets.all()) == [smr01]
-    assert project.variables == ["admissions.age"]
-    page = client.get(f"/applications/{project.pk}/step/2/")
-    assert b"admissions.admitted_on" in page.content, "the catalogue's variables are listed"
+    assert project.variables == [age]
+    page = client.get(f"/applications/{project.pk}/step/2/").content.decode()
+    assert f'value="{smr01.pk}:admissions.admitted_on">' in page, "the others are offered"
+    assert f'value="{age}" checked' in page
     assert AuditEvent.objects.filter(action="application.saved").count() == 2
 
 
@@ -134,7 +148,7 @@ def test_an_unknown_dataset_is_refused(applicant, signed_in_client):
     client = signed_in_client(person=applicant)
     project = applications.start(applicant)
     response = client.post(
-        f"/applications/{project.pk}/step/2/", {"datasets": ["999"], "variables": "a.b"}
+        f"/applications/{project.pk}/step/2/", {"datasets": ["999"], "variables": ["999:a.b"]}
     )
     assert response.status_code == 400
     assert b"Dataset 999 is not in the catalogue" in response.content
@@ -146,10 +160,15 @@ def test_a_variable_outside_the_chosen_datasets_is_refused(applicant, smr01, sig
     project = applications.start(applicant)
     response = client.post(
         f"/applications/{project.pk}/step/2/",
-        {"datasets": [smr01.pk], "variables": "items.drug"},
+        {"datasets": [smr01.pk], "variables": [f"{smr01.pk}:items.drug"]},
     )
-    assert b"These variables are not in the chosen datasets: items.drug" in response.content
+    assert response.status_code == 400
+    assert (
+        f"These variables are not in the chosen datasets: {smr01.pk}:items.drug. Tick "
+        "variables only from the lists under the datasets you chose."
+    ) in response.content.decode()
     assert refusals("application.saved")[-1].details["step"] == 2
+    assert not project.datasets.exists(), "nothing of the step is saved"
 
 
 def test_dates_in_the_wrong_order_are_refused(applicant, signed_in_client):
@@ -262,12 +281,17 @@ def test_a_variable_the_catalogue_flags_sends_the_application_to_the_panel(
     applications.submit(project, by=applicant)
     project.refresh_from_db()
     assert project.status == ProjectStatus.PANEL_REVIEW
-    assert "+2: admissions.admitted_on is classed as identifying." in project.risk_reasons
+    assert "+2: SMR01: admissions.admitted_on is classed as identifying." in project.risk_reasons
 
 
 def test_a_flag_on_a_withdrawn_version_no_longer_counts(applicant, make_person, smr01):
     flag(smr01, "admissions", "admitted_on", is_identifier=True)
-    smr01.versions.update(withdrawn_at=timezone.now())
+    withdrawn = smr01.versions.get()
+    withdrawn.withdrawn_at = timezone.now()
+    withdrawn.save()
+    DatasetVersion.objects.create(
+        dataset=smr01, version=2, storage_path="datasets/SMR01/2", tables=withdrawn.tables
+    )
     precedent(make_person, [smr01], ["admissions.age"])
     project = fill(applications.start(applicant), applicant, [smr01], ["admissions.admitted_on"])
     applications.submit(project, by=applicant)

@@ -2,9 +2,10 @@
 decisions. Every action checks who may act here and lets the applications service decide what
 the state allows; a refusal comes back to the application page as a message."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -12,11 +13,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from havenkit.core import permissions
+from havenkit.data.models import Dataset
 from havenkit.projects import applications, closure
+from havenkit.projects import variables as picked
 from havenkit.projects.forms import (
     STEP_FORMS,
     AnswerForm,
     ApproverListForm,
+    DataStep,
     FastTrackDecisionForm,
     OutcomeForm,
     PanelForm,
@@ -76,28 +80,53 @@ def _initial(project: Project, form_class: type[Form]) -> dict:
             value = list(value.all())
         elif name == "team":
             value = " ".join(value.values_list("username", flat=True))
-        elif name == "variables":
-            value = "\n".join(value)
         initial[name] = value
     return initial
 
 
+def _variables_context(datasets: Iterable[Dataset], ticked: Iterable[str]) -> dict:
+    return {"tables": picked.catalogue_tables(datasets), "ticked": set(ticked)}
+
+
+def _chosen(values: list[str]) -> QuerySet[Dataset]:
+    """The catalogue's datasets among the ids a page sent; anything else is ignored here (the
+    form refuses it by name on saving)."""
+    return applications.catalogue().filter(pk__in=[value for value in values if value.isdigit()])
+
+
 @require_http_methods(["GET", "POST"])
 def step(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
-    """One step of the form; each save keeps the draft, so the applicant can leave and return."""
+    """One step of the form; each save keeps the draft, so the applicant can leave and return.
+
+    Step 2 lists the variables of the chosen datasets to tick. Without JavaScript, "Show their
+    variables" saves the datasets chosen and shows this step again with their variables; with
+    htmx, ticking a dataset asks this page for the list alone (a GET, so nothing is saved).
+    """
     project = _application(project_id)
     permissions.check(request.user, "edit_application", project)
     form_class = STEP_FORMS.get(number)
     if form_class is None:
         return HttpResponseRedirect(reverse("applications:check", args=[project.pk]))
-    form = form_class(request.POST or None, initial=_initial(project, form_class))
+    if form_class is DataStep and request.headers.get("HX-Request") == "true":
+        context = _variables_context(
+            _chosen(request.GET.getlist("datasets")), request.GET.getlist("variables")
+        )
+        return render(request, "projects/_variables.html", context)
+    showing = form_class is DataStep and "show_variables" in request.POST
+    kwargs = {"showing_variables": showing} if form_class is DataStep else {}
+    form = form_class(request.POST or None, initial=_initial(project, form_class), **kwargs)
     if form.is_valid():
+        data = form.cleaned_data
+        if showing:
+            data["variables"] = applications.keep_chosen(data["variables"], data["datasets"])
         try:
-            applications.save_step(project, number, form.cleaned_data, by=request.user)
+            applications.save_step(project, number, data, by=request.user)
         except applications.ApplicationError as refusal:
             form.add_error(None, str(refusal))
         else:
-            if number + 1 in STEP_FORMS:
+            if showing:
+                next_page = reverse("applications:step", args=[project.pk, number]) + "#variables"
+            elif number + 1 in STEP_FORMS:
                 next_page = reverse("applications:step", args=[project.pk, number + 1])
             else:
                 next_page = reverse("applications:check", args=[project.pk])
@@ -108,8 +137,13 @@ def step(request: HttpRequest, project_id: int, number: int) -> HttpResponse:
         "number": number,
         "step_name": applications.STEP_NAMES[number],
         "steps": applications.STEP_NAMES,
-        "columns": sorted(applications.columns_of(applications.catalogue())),
     }
+    if form_class is DataStep:
+        if form.is_bound:
+            chosen = _chosen(request.POST.getlist("datasets"))
+            context |= _variables_context(chosen, request.POST.getlist("variables"))
+        else:
+            context |= _variables_context(project.datasets.all(), project.variables)
     return render(
         request, "projects/application_step.html", context, status=400 if form.errors else 200
     )

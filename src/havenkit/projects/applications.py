@@ -21,6 +21,7 @@ from havenkit.data import imports
 from havenkit.data.models import Dataset, Variable
 from havenkit.people import accreditation
 from havenkit.projects import triage
+from havenkit.projects import variables as picked
 from havenkit.projects.models import (
     REGISTERED_STATUSES,
     Membership,
@@ -172,26 +173,29 @@ def catalogue() -> QuerySet[Dataset]:
     return Dataset.objects.order_by("title")
 
 
-def columns_of(datasets: Iterable[Dataset]) -> set[str]:
-    """Every "table.column" in the newest version of each dataset."""
-    columns = set()
-    for dataset in datasets:
-        newest = dataset.versions.order_by("-version").first()
-        for table, described in (newest.tables if newest else {}).items():
-            columns.update(f"{table}.{column}" for column in described.get("columns", []))
-    return columns
+def variable_problems(variables: list[str], datasets: Iterable[Dataset]) -> list[str]:
+    """Variables that are not columns of the chosen datasets, named: a list built from the
+    catalogue never has one, so this catches a tampered form or a dataset unticked since."""
+    offered = picked.offered_ids(datasets)
+    unknown = [value for value in variables if value not in offered]
+    if not unknown:
+        return []
+    return [
+        f"These variables are not in the chosen datasets: {', '.join(unknown)}. "
+        "Tick variables only from the lists under the datasets you chose."
+    ]
+
+
+def keep_chosen(variables: list[str], datasets: Iterable[Dataset]) -> list[str]:
+    """The variables that belong to the chosen datasets: unticking a dataset drops its own."""
+    offered = picked.offered_ids(datasets)
+    return [value for value in variables if value in offered]
 
 
 def step_problems(step: int, data: dict[str, Any]) -> list[str]:
     """What is wrong with a step's answers beyond their format: empty when nothing is."""
     if step == 2 and data.get("variables"):
-        known = columns_of(data.get("datasets") or [])
-        unknown = [variable for variable in data["variables"] if variable not in known]
-        if unknown:
-            return [
-                f"These variables are not in the chosen datasets: {', '.join(unknown)}. "
-                "Pick them from the catalogue list."
-            ]
+        return variable_problems(data["variables"], data.get("datasets") or [])
     if step == 4:
         start_date, end_date = data.get("start_date"), data.get("end_date")
         if start_date and end_date and end_date <= start_date:
@@ -240,22 +244,38 @@ def missing(project: Project) -> list[str]:
 
 
 def flagged_in_catalogue(datasets: Iterable[Dataset]) -> set[str]:
-    """The "table.column" of every variable the catalogue flags as an identifier or a
+    """Every variable (as stored, with its dataset) the catalogue flags as an identifier or a
     quasi-identifier in the current version of each dataset: read, never changed, here."""
     versions = [v for v in map(data_catalogue.current_version, datasets) if v is not None]
     flagged = Variable.objects.filter(dataset_version__in=versions).filter(
         Q(is_identifier=True) | Q(is_quasi_identifier=True)
     )
-    return {f"{variable.table}.{variable.name}" for variable in flagged}
+    return {
+        picked.variable_id(variable.dataset_version.dataset_id, f"{variable.table}.{variable.name}")
+        for variable in flagged.select_related("dataset_version")
+    }
 
 
 def _case(project: Project) -> triage.Case:
+    """What triage reads of an application. Variables are named "<dataset title>: table.column"
+    so that a flag, and a precedent's variable, count for their own dataset only, and the
+    reasons the approver reads say which dataset."""
     datasets = list(project.datasets.all())
+    titles = {dataset.pk: dataset.title for dataset in datasets}
+
+    def named(values: Iterable[str]) -> frozenset[str]:
+        return frozenset(
+            f"{titles[dataset_id]}: {name}"
+            for dataset_id, names in picked.by_dataset(values).items()
+            if dataset_id in titles
+            for name in names
+        )
+
     return triage.Case(
         reference=project.reference,
         datasets=frozenset(dataset.pk for dataset in datasets),
-        flagged=frozenset(flagged_in_catalogue(datasets)),
-        variables=frozenset(project.variables),
+        flagged=named(flagged_in_catalogue(datasets)),
+        variables=named(project.variables),
         linkage_wanted=bool(project.linkage_wanted.strip()),
         data_controller=project.data_controller,
         ethics_reference=project.ethics_reference,

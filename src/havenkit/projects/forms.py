@@ -130,6 +130,16 @@ class UsernamesField(forms.CharField):
         return [people[name] for name in names]
 
 
+class VariablesField(forms.Field):
+    """The ticked variables, as stored ("<dataset id>:table.column"), each once. Whether each
+    is a column of a chosen dataset is for the applications service to check."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value: Any) -> list[str]:
+        return list(dict.fromkeys(str(item).strip() for item in value or [] if str(item).strip()))
+
+
 class DataStep(NhsForm):
     datasets = forms.ModelMultipleChoiceField(
         label="Datasets",
@@ -141,11 +151,9 @@ class DataStep(NhsForm):
             "invalid_pk_value": "Dataset %(pk)s is not in the catalogue: choose from the list.",
         },
     )
-    variables = forms.CharField(
+    variables = VariablesField(
         label="Variables",
-        help_text='One per line, as "table.column", from the chosen datasets.',
-        widget=forms.Textarea(attrs={"class": "nhsuk-textarea", "rows": 5}),
-        error_messages={"required": "List the variables you need."},
+        error_messages={"required": "Tick the variables you need from the chosen datasets."},
     )
     linkage_wanted = _text(
         "Linkage wanted",
@@ -154,9 +162,11 @@ class DataStep(NhsForm):
         help_text="Data outside the chosen datasets you want linked in. Leave empty for none.",
     )
 
-    def clean_variables(self) -> list[str]:
-        lines = self.cleaned_data["variables"].splitlines()
-        return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    def __init__(self, *args: Any, showing_variables: bool = False, **kwargs: Any) -> None:
+        """``showing_variables``: the applicant pressed "Show their variables" after choosing
+        datasets, so the draft is saved without variables being required yet."""
+        super().__init__(*args, **kwargs)
+        self.fields["variables"].required = not showing_variables
 
 
 class GovernanceStep(NhsForm):

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from havenkit.people import accreditation
+from havenkit.projects import variables as picked
 
 
 class ProjectStatus(models.TextChoices):
@@ -61,7 +62,9 @@ class Project(models.Model):
     purpose = models.TextField(blank=True)
     datasets = models.ManyToManyField("data.Dataset", blank=True, related_name="+")
     variables = models.JSONField(
-        default=list, blank=True, help_text='Chosen variables as "table.column" names.'
+        default=list,
+        blank=True,
+        help_text='Chosen variables, each as "<dataset id>:<table>.<column>".',
     )
     linkage_wanted = models.TextField(
         blank=True, help_text="Linkage to data outside the chosen datasets; empty for none."
@@ -87,6 +90,18 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Store every variable with its dataset: a bare "table.column" written by code that
+        predates per-dataset variables is read as it always was (see ``picked.qualify``),
+        so what is stored, and so approved, is always per dataset."""
+        if self.pk and not all(map(picked.parse, self.variables)):
+            self.variables = picked.qualify_for(self.variables, self.datasets.all())
+        super().save(*args, **kwargs)
+
+    def variables_by_dataset(self) -> list[tuple[str, list[str]]]:
+        """The chosen variables as (dataset title, "table.column" names), for pages."""
+        return picked.labelled(self.variables)
 
     @property
     def is_active(self) -> bool:

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from havenkit.core import audit
+from havenkit.projects import variables as picked
 from havenkit.projects.models import (
     REGISTERED_STATUSES,
     Membership,
@@ -42,22 +43,21 @@ DATA_APPROVED_STATUSES = (ProjectStatus.APPROVED, ProjectStatus.ACTIVE)
 
 
 def approved_variables(project: Project) -> dict[int, set[str]]:
-    """The variables the project's approved application asked for, as "table.column" names
-    per dataset id: all an extract for it may hold.
+    """The variables the project's approved application picked, as "table.column" names per
+    dataset id: all an extract for it may hold.
 
     Empty unless the application is approved or the project active, so nothing is prepared for
-    a draft, a rejected or a closing project. The application names variables by table and
-    column only, so each is counted under every chosen dataset that has a table of that name.
+    a draft, a rejected or a closing project. A variable counts for the dataset it was picked
+    from only, even when another chosen dataset has a table of the same name.
     """
     if project.status not in DATA_APPROVED_STATUSES:
         return {}
-    approved = {}
-    for dataset in project.datasets.prefetch_related("versions"):
-        tables = {table for version in dataset.versions.all() for table in version.tables}
-        chosen = {name for name in project.variables if name.partition(".")[0] in tables}
-        if chosen:
-            approved[dataset.pk] = chosen
-    return approved
+    chosen = set(project.datasets.values_list("pk", flat=True))
+    return {
+        dataset_id: set(names)
+        for dataset_id, names in picked.by_dataset(project.variables).items()
+        if dataset_id in chosen
+    }
 
 
 def registered_projects() -> QuerySet[Project]:
@@ -83,7 +83,9 @@ def create_active_project(
     variables: Iterable[str] = (),
 ) -> Project:
     """Record a project that has been approved and is active, with its PI and researchers,
-    and the ``datasets`` and ``variables`` ("table.column") its application was approved for.
+    and the ``datasets`` and ``variables`` its application was approved for: each
+    "<dataset id>:table.column", or a bare "table.column" meaning that column of every one of
+    ``datasets`` with the table.
 
     The application and triage journey that leads here is its own issue; this is the state
     the rest of the haven needs to exist for a project to be worked on.
@@ -101,9 +103,10 @@ def create_active_project(
         start_date=start_date,
         end_date=end_date,
         approved_at=timezone.now(),
-        variables=list(variables),
     )
     project.datasets.set(datasets)
+    project.variables = picked.qualify_for(variables, project.datasets.all())
+    project.save()
     audit.record("project.approved", actor=approved_by, obj=project, project=project)
     Membership.objects.create(
         project=project, user=pi, project_role=Membership.ProjectRole.PI, ends_on=end_date

@@ -42,6 +42,7 @@ from havenkit.people import services as people
 from havenkit.people.models import User
 from havenkit.projects import services as projects
 from havenkit.projects.models import Project
+from havenkit.projects.variables import variable_id
 from havenkit.workspaces import services as workspaces
 from havenkit.workspaces.models import CodeFile
 
@@ -431,7 +432,7 @@ def ensure_project(
         # The application approved exactly what the demo extract holds.
         datasets=[dataset_version.dataset],
         variables=[
-            f"{table}.{column}"
+            variable_id(dataset_version.dataset_id, f"{table}.{column}")
             for table, columns in EXTRACT_VARIABLES.items()
             for column in columns
         ],
