@@ -1,5 +1,7 @@
 """Pages where a data steward builds a project's extract and reads its disclosure-risk report."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -9,19 +11,61 @@ from django.views.decorators.http import require_POST
 from havenkit.core import permissions
 from havenkit.data import catalogue, services
 from havenkit.data.forms import ExtractForm
-from havenkit.data.models import Dataset, DatasetVersion, Variable
+from havenkit.data.models import Dataset, DatasetVersion, Extract, Variable
 from havenkit.projects import services as projects
-from havenkit.projects.models import Project
+from havenkit.projects.models import Project, ProjectStatus
+
+
+@dataclass(frozen=True)
+class ProjectExtracts:
+    """One project as the steward's list shows it: what it may have and what it has."""
+
+    project: Project
+    # Each dataset the approved application asked for, with how many of its variables.
+    approved: list[tuple[Dataset, int]]
+    current: Extract | None
+
+    @property
+    def state(self) -> tuple[str, str]:
+        """What the steward can do for the project now, and the tag colour that says it."""
+        if self.project.status == ProjectStatus.CLOSING:
+            last = f" after extract {self.current.version}" if self.current else ""
+            return f"Project closing: no new extract{last}", "grey"
+        if not self.approved:
+            return "No approved variables: no extract can be built", "red"
+        if self.current is None:
+            return "No extract yet", "yellow"
+        return f"Extract {self.current.version} ready", "green"
+
+
+def _project_extracts() -> list[ProjectExtracts]:
+    """Every project whose application stands approved, or that is closing, with its approved
+    datasets and newest extract. Apart from ``approved_variables``, a fixed number of
+    queries however many projects there are."""
+    listed = [
+        project
+        for project in projects.registered_projects()
+        if project.status != ProjectStatus.CLOSED
+    ]
+    approved = {project.pk: projects.approved_variables(project) for project in listed}
+    datasets = Dataset.objects.in_bulk({pk for names in approved.values() for pk in names})
+    current = services.current_extracts(listed)
+    return [
+        ProjectExtracts(
+            project=project,
+            approved=sorted(
+                ((datasets[pk], len(names)) for pk, names in approved[project.pk].items()),
+                key=lambda entry: entry[0].title,
+            ),
+            current=current.get(project.pk),
+        )
+        for project in listed
+    ]
 
 
 def extract_projects(request: HttpRequest) -> HttpResponse:
     permissions.check(request.user, "build_extract")
-    rows = [
-        (project, services.current_extract(project))
-        for project in projects.registered_projects()
-        if project.is_active
-    ]
-    return render(request, "data/extract_projects.html", {"rows": rows})
+    return render(request, "data/extract_projects.html", {"rows": _project_extracts()})
 
 
 def _dataset_versions(request: HttpRequest, approved: dict[int, set[str]]) -> list[DatasetVersion]:

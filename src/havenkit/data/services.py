@@ -2,6 +2,7 @@
 
 import secrets
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -11,6 +12,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from havenkit.core import audit
@@ -65,6 +67,15 @@ def current_extract(project: Any) -> Extract | None:
     return Extract.objects.filter(project=project).order_by("-version").first()
 
 
+def current_extracts(listed: Iterable[Any]) -> dict[int, Extract]:
+    """The newest extract of each listed project that has one, by project id, in one query."""
+    newest = Extract.objects.filter(project=OuterRef("project")).order_by("-version")
+    extracts = Extract.objects.filter(
+        project__in=list(listed), pk=Subquery(newest.values("pk")[:1])
+    )
+    return {extract.project_id: extract for extract in extracts}
+
+
 def extract_directory(extract: Extract) -> Path:
     """The folder holding the extract's tables, each as ``<table>.parquet`` and ``<table>.csv``."""
     return Path(settings.HAVENKIT_HOME) / extract.storage_path
@@ -101,31 +112,49 @@ def create_extract(
 
     Storage only: it trusts its caller to have checked the tables against the project's
     approved application, as :func:`build_linked_extract` does.
+
+    The tables are written to a draft folder, renamed into place once the row is made, so a
+    build that fails part-way leaves neither files nor a row behind, and a later build of
+    the same version is not blocked by what it left.
     """
     previous = current_extract(project)
     version = previous.version + 1 if previous else 1
     storage_path = f"extracts/project-{project.pk}/v{version}"
-    manifest = write_tables(Path(settings.HAVENKIT_HOME) / storage_path, tables)
-    extract = Extract.objects.create(
-        project=project,
-        dataset_version=dataset_version,
-        version=version,
-        storage_path=storage_path,
-        recipe=recipe,
-        tables=manifest,
-        created_by=created_by,
-    )
-    audit.record(
-        "extract.created",
-        actor=created_by,
-        obj=extract,
-        project=project,
-        details={
-            "dataset_version": dataset_version.pk,
-            "dataset_versions": [source["dataset_version"] for source in recipe.get("sources", ())],
-            "tables": sorted(manifest),
-        },
-    )
+    directory = Path(settings.HAVENKIT_HOME) / storage_path
+    draft = directory.with_name(f".{directory.name}.{secrets.token_hex(4)}")
+    try:
+        manifest = write_tables(draft, tables)
+        extract = Extract.objects.create(
+            project=project,
+            dataset_version=dataset_version,
+            version=version,
+            storage_path=storage_path,
+            recipe=recipe,
+            tables=manifest,
+            created_by=created_by,
+        )
+        audit.record(
+            "extract.created",
+            actor=created_by,
+            obj=extract,
+            project=project,
+            details={
+                "dataset_version": dataset_version.pk,
+                "dataset_versions": [
+                    source["dataset_version"] for source in recipe.get("sources", ())
+                ],
+                "tables": sorted(manifest),
+            },
+        )
+        if directory.exists():
+            # No other row holds this version (the insert would have failed), so the folder
+            # is what a build killed between its rename and its commit left behind.
+            remove_tree(directory)
+        draft.rename(directory)
+    except BaseException:
+        if draft.exists():
+            remove_tree(draft)
+        raise
     return extract
 
 
