@@ -182,3 +182,29 @@ def test_a_column_level_of_small_numbers_goes_to_review(tmp_path):
     [review] = check_file(path).findings
     assert review.status == "review"
     assert review.message.startswith("a column level of numbers (1, 2, 3) would fail as counts")
+
+
+def test_an_index_named_only_in_part_still_has_its_header_rows_read(tmp_path):
+    people = TWO_BY_TWO
+    crosstab = pd.crosstab([people.region, people.hb], [people.sex, people.agegrp], margins=True)
+    crosstab.index.names = ["region", None]
+    path = written(tmp_path / "t.csv", crosstab)
+    assert path.read_text().splitlines()[:3] == [
+        "sex,,F,F,M,M,All",
+        "agegrp,,old,young,old,young,",
+        "region,,,,,,",
+    ]
+
+    table = read_csv_table(path)
+
+    assert table.column_levels == 2
+    assert table.label_columns == ("region", "(column 2)")
+    assert table.value_columns == ["F / old", "F / young", "M / old", "M / young", "All"]
+    assert table.margin_columns == ("All",)
+    assert table.row_labels()[:2] == ["Fife / 1", "Fife / 2"]
+    [threshold] = check_file(path).findings
+    assert threshold.cells == (("Fife / 2", "M / young"),)
+    crosstab.index.names = [None, "hb"]
+    other = written(tmp_path / "hb.csv", crosstab)
+    assert other.read_text().splitlines()[2] == ",hb,,,,,"
+    assert read_csv_table(other).label_columns == ("(column 1)", "hb")

@@ -26,7 +26,7 @@ def test_small_and_zero_counts_fail_naming_the_cells(tmp_path):
     threshold, zeros = report.findings
     assert threshold.cells == (("A / M", "n"), ("B / F", "n"))
     assert zeros.cells == (("B / F", "n"),)
-    assert "blank cells are read as suppressed" in threshold.message
+    assert "a blank or a marker such as * is read as suppressed" in threshold.message
 
 
 def test_a_magnitude_table_goes_to_review_with_the_reason(tmp_path):

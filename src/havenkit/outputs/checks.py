@@ -12,7 +12,8 @@ from django.conf import settings
 from havenkit.data.services import PSEUDONYM_COLUMN
 from havenkit.sdc import SdcConfig, load_config
 from havenkit.sdc.differencing import differencing_findings
-from havenkit.sdc.files import FileFinding, check_file
+from havenkit.sdc.files import check_file
+from havenkit.sdc.findings import FileFinding
 from havenkit.sdc.recorded import RecordedSession
 from havenkit.sdc.rules import FAIL, PASS, REVIEW, overall
 

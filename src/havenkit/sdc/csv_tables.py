@@ -19,7 +19,11 @@ one reads as a column level: it holds a label that is not a number, or it is num
 row that repeats a label over side-by-side columns (years under each sex). A fully suppressed
 data row looks like the row of names, and this keeps the rows above it data.
 
-**Labels and values.** Under several header rows, the named index columns are the labels and
+The label columns are those the top header row leaves blank after its first cell (pandas
+writes a level's name there): pandas names them in the row of names, but an index only partly
+named leaves some of those blank too (``region,,,``, or ``,hb,,``).
+
+**Labels and values.** Under several header rows, the index columns are the labels and
 every other column holds values. Under one header row, a column is a label when its header
 cell is blank (pandas' unnamed index), when it holds text, or when it holds whole numbers and
 its name says it is a label ("year", "month", "quarter", "week", "period", "code",
@@ -28,6 +32,12 @@ labels first, unique and sorted, so when those leave two rows alike, the next co
 numbers that tell the rows apart, each increasing within the rows it tells apart, are labels
 too (``ordered_labels``: a table of numbers alone needs its leading columns sorted to be read
 so); at least one column of numbers is left for the values.
+
+**Suppressed cells.** A value cell is suppressed when it is blank or holds one of the markers
+UK statistical producers write for a withheld number (:data:`SUPPRESSION_MARKERS`, any case:
+``*``, ``**``, ``-``, ``..``, ``:``, ``c``, ``[c]``, ``x``, ``[x]``, ``s``, ``supp``,
+``suppressed``) or a bound such as ``<10``, ``< 5`` or ``<=4``. Its number is NaN, and a column
+of numbers and suppressed cells is a column of numbers.
 
 **Margins.** A row whose first cell is "All", "Total" or "Overall" is a margin row (pandas'
 ``margins=True`` writes "All" with blanks under the other index columns), and a value column
@@ -59,6 +69,14 @@ OTHER_STATISTIC_WORDS = frozenset({"median", "min", "minimum", "max", "maximum",
 LABEL_WORDS = frozenset(
     {"year", "month", "quarter", "week", "period", "code", "quintile", "decile"}
 )
+# What a researcher writes in a cell they suppressed by hand, besides a blank (see the module's
+# docstring): the GSS "[c]" (confidential) and "[x]" (not available), the "*", "c" and "x" of
+# Public Health Scotland and NRS tables, ONS's "..", Eurostat's ":", and plain words.
+SUPPRESSION_MARKERS = frozenset(
+    {"", "*", "**", "***", "-", "..", ":", "c", "[c]", "x", "[x]", "s", "supp", "suppressed"}
+)
+# A bound in place of the number ("<10", "< 5", "<=4"): the cell is suppressed.
+_BELOW = re.compile(r"<=?\s*\d+")
 # pandas writes one header row per column level; more levels than this are not a table we read.
 HEADER_ROWS_AT_MOST = 8
 # A whole number inside a column name, in whatever form it was written ("2019", "2019.0" after a
@@ -111,6 +129,14 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER.fullmatch(text))
 
 
+def suppressed_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Whether each cell is blank or a suppression marker (see the module's docstring)."""
+    lower = cells.apply(lambda column: column.str.lower())
+    return lower.isin(SUPPRESSION_MARKERS) | lower.apply(
+        lambda column: column.str.fullmatch(_BELOW)
+    )
+
+
 def _is_level(rows: list[list[str]], level: int, labels: int) -> bool:
     """Whether header row ``level`` (below the top one) reads as a column level: a label that
     is not a number, or numbers under a row that repeats a label over side-by-side columns."""
@@ -124,9 +150,10 @@ def header_layout(grid: Sequence[Sequence[str]]) -> tuple[int, int] | None:
     """(column levels, label columns) when ``grid`` (a CSV's first rows) is a table pandas wrote
     with two or more column levels, else None (one header row).
 
-    The row after the level rows names the label columns and leaves every other cell blank;
-    each level row holds at most its level's name among the label columns; the top one labels
-    every value column, and each lower one reads as a level (see :func:`_is_level`).
+    The top level row leaves the label columns blank after its first cell and labels every
+    value column; the row after the level rows names at least one label column and leaves
+    every other cell blank; each level row holds at most its level's name among the label
+    columns, and each lower one reads as a level (see :func:`_is_level`).
     """
     rows = [[str(cell).strip() for cell in row] for row in grid[: HEADER_ROWS_AT_MOST + 1]]
     width = len(rows[0]) if rows else 0
@@ -136,9 +163,10 @@ def header_layout(grid: Sequence[Sequence[str]]) -> tuple[int, int] | None:
         if not _is_level(rows, levels - 1, 1):
             return None  # a row of numbers alone is data, so no deeper layout either
         names = rows[levels]
-        labels = next((column for column, name in enumerate(names) if not name), width)
+        labels = next((column for column in range(1, width) if rows[0][column]), width)
         if (
-            0 < labels < width
+            labels < width
+            and any(names[:labels])
             and not any(names[labels:])
             and all(rows[0][labels:])
             and all(sum(map(bool, row[:labels])) <= 1 for row in rows[:levels])
@@ -154,14 +182,16 @@ class CsvTable:
 
     ``cells`` holds every data row as stripped text under one unique name per column (the
     column's header labels joined by " / "); ``numbers`` the same cells as numbers (NaN for a
-    blank or text). ``header_rows`` are the lines above the data as written (for a table with
-    several column levels, the level rows and then the row of label names); ``column_levels``
-    is how many of them are column levels. ``ordered_labels`` are the label columns of numbers
+    blank or text); ``suppressed`` whether each is blank or a suppression marker.
+    ``header_rows`` are the lines above the data as written (for a table with several column
+    levels, the level rows and then the row of label names); ``column_levels`` is how many of
+    them are column levels. ``ordered_labels`` are the label columns of numbers
     read as labels only because they are sorted and tell the rows apart.
     """
 
     cells: pd.DataFrame
     numbers: pd.DataFrame
+    suppressed: pd.DataFrame
     header_rows: tuple[tuple[str, ...], ...]
     column_levels: int
     label_columns: tuple[str, ...]
@@ -179,8 +209,8 @@ class CsvTable:
 
     @property
     def numeric_columns(self) -> list[str]:
-        """The columns whose every cell is a number or blank (a blank is a suppressed cell)."""
-        numeric = (self.numbers.notna() | (self.cells == "")).all()
+        """The columns whose every cell is a number or suppressed."""
+        numeric = (self.numbers.notna() | self.suppressed).all()
         return [column for column in self.cells.columns if numeric[column]]
 
     def row_labels(self) -> list[str]:
@@ -198,13 +228,17 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _one_row_labels(
-    cells: pd.DataFrame, numbers: pd.DataFrame, unnamed: int, margin_rows: pd.Series
+    cells: pd.DataFrame,
+    numbers: pd.DataFrame,
+    suppressed: pd.DataFrame,
+    unnamed: int,
+    margin_rows: pd.Series,
 ) -> tuple[list[str], list[str]]:
     """(label columns, those read as labels by their order) of a table with one header row."""
     columns = list(cells.columns)
     data = ~margin_rows
     rows, values = cells[data], numbers[data]
-    numeric = ((numbers.notna() | (cells == "")).all()).to_dict()
+    numeric = ((numbers.notna() | suppressed).all()).to_dict()
     whole = [
         c for c in columns if numeric[c] and values[c].notna().all() and (values[c] % 1 == 0).all()
     ]
@@ -254,12 +288,13 @@ def read_csv_table(source: Path | str | TextIO) -> CsvTable:
     names = _unique([name or f"(column {i + 1})" for i, name in enumerate(names)])
     cells = raw.iloc[len(header) :].set_axis(names, axis=1).reset_index(drop=True)
     numbers = cells.apply(lambda column: pd.to_numeric(column, errors="coerce"))
+    suppressed = suppressed_cells(cells) & numbers.isna()
     margin_rows = cells.iloc[:, 0].str.lower().isin(TOTAL_LABELS)
     if layout:
         label_columns, ordered = names[:labels], []
     else:
         unnamed = next((i for i, cell in enumerate(header[0]) if cell), len(names))
-        label_columns, ordered = _one_row_labels(cells, numbers, unnamed, margin_rows)
+        label_columns, ordered = _one_row_labels(cells, numbers, suppressed, unnamed, margin_rows)
     margin_columns = tuple(
         name
         for column, name in enumerate(names)
@@ -270,6 +305,7 @@ def read_csv_table(source: Path | str | TextIO) -> CsvTable:
     return CsvTable(
         cells=cells,
         numbers=numbers,
+        suppressed=suppressed,
         header_rows=tuple(tuple(row) for row in header),
         column_levels=levels,
         label_columns=tuple(label_columns),

@@ -122,11 +122,10 @@ from havenkit.sdc.csv_tables import (
     read_csv_table,
     words,
 )
-from havenkit.sdc.files import FileFinding
+from havenkit.sdc.findings import CELLS_SHOWN, FileFinding
 from havenkit.sdc.rules import REVIEW
 
 # How many recovered cells a finding names before it says "and N more".
-_CELLS_SHOWN = 10
 OTHER_CATEGORY = re.compile(r"\s*(all\s+)?others?\b", re.IGNORECASE)
 # A label that is a whole number, in whatever form it was written ("2019", "2019.0" after a
 # column with a gap went through floats, "02019" as a string code): its digits.
@@ -760,8 +759,8 @@ def _recovered(found: pd.DataFrame) -> list[Recovered]:
 
 def _shown(cells: list[Recovered], value: Callable[[int], str]) -> str:
     """The first cells, each as "(row, column)" and its recovered count as ``value`` words it."""
-    shown = ", ".join(f"({c.row}, {c.column}) {value(c.people)}" for c in cells[:_CELLS_SHOWN])
-    more = len(cells) - _CELLS_SHOWN
+    shown = ", ".join(f"({c.row}, {c.column}) {value(c.people)}" for c in cells[:CELLS_SHOWN])
+    more = len(cells) - CELLS_SHOWN
     return shown + (f" and {more} more" if more > 0 else "")
 
 

@@ -4,8 +4,12 @@ Every file: an allowed type, within the size limit, no identifier (a CHI number,
 pseudonym column, a configured column name). A CSV must also be within the row limit; it is read
 as every check reads a CSV (:mod:`havenkit.sdc.csv_tables`: label columns, header rows, value
 columns, and cells named as the preview marks them), and when it is a count table (label
-columns beside columns of whole numbers) each count gets the threshold and zeros rules. A
-column named as another statistic ("max_cost", "mean cost") or holding decimals makes it a
+columns beside columns of whole numbers) each count gets the threshold and zeros rules.
+
+A suppressed cell is only hidden if the table's totals do not give it back: the margin checks
+are :mod:`havenkit.sdc.margins`.
+
+A column named as another statistic ("max_cost", "mean cost") or holding decimals makes it a
 magnitude table, which cannot be checked without the records behind it (a minimum or maximum
 is one person's value), and an image or a text cannot be checked at all, so those go to an
 output checker with the reason.
@@ -32,25 +36,16 @@ from havenkit.sdc.csv_tables import (
     names_another_statistic,
     read_csv_table,
 )
+from havenkit.sdc.findings import CELLS_SHOWN, FileFinding, cells_text
+from havenkit.sdc.margins import margin_findings
 from havenkit.sdc.recorded import RecordedOutput, RecordedSession, sha256_of
 from havenkit.sdc.rules import FAIL, PASS, REVIEW, overall
 
 _TEXT_TYPES = ("csv", "txt", "md", "json", "html", "log", "svg")
 _TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 # How many flagged cells a report names before it says "and N more".
-_CELLS_SHOWN = 10
 EXIT_STATUS = {PASS: 0, FAIL: 1, REVIEW: 2}
 CHECKED_FROM_FILE = "checked from the file"
-
-
-@dataclass(frozen=True)
-class FileFinding:
-    """One rule's verdict on a file, worded for the researcher and the checker."""
-
-    status: str
-    rule: str
-    message: str
-    cells: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,12 +125,6 @@ def _identifier_findings(
     return findings
 
 
-def _cells_text(cells: Sequence[tuple[str, str]]) -> str:
-    shown = ", ".join(f"({row}, {column})" for row, column in cells[:_CELLS_SHOWN])
-    more = len(cells) - _CELLS_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
 def _count_findings(cells: pd.DataFrame, rows: list[str], config: SdcConfig) -> list[FileFinding]:
     """The threshold and zeros rules on every count, each failing cell named."""
     findings = []
@@ -156,8 +145,9 @@ def _count_findings(cells: pd.DataFrame, rows: list[str], config: SdcConfig) -> 
                 FileFinding(
                     FAIL,
                     rule,
-                    f"{len(flagged)} {what}: {_cells_text(flagged)}; suppress them "
-                    "(blank cells are read as suppressed) or make the table with havenkit.sdc",
+                    f"{len(flagged)} {what}: {cells_text(flagged)}; suppress them "
+                    "(a blank or a marker such as * is read as suppressed) or make the table with "
+                    "havenkit.sdc",
                     tuple(flagged),
                 )
             )
@@ -245,7 +235,7 @@ def _table_findings(table: CsvTable, config: SdcConfig) -> list[FileFinding]:
     counts = table.value_columns
     cells = table.numbers[counts]
     rows = table.row_labels()
-    findings = _count_findings(cells, rows, config)
+    findings = _count_findings(cells, rows, config) + margin_findings(table, config, rows)
     if findings:
         return findings
     ordered = list(table.ordered_labels)
@@ -269,16 +259,23 @@ def _table_findings(table: CsvTable, config: SdcConfig) -> list[FileFinding]:
             FileFinding(
                 REVIEW,
                 "content",
-                f"a column level of numbers ({', '.join(hidden[:_CELLS_SHOWN])}) would fail as "
+                f"a column level of numbers ({', '.join(hidden[:CELLS_SHOWN])}) would fail as "
                 "counts if its header row were a row of data: an output checker must review it",
             )
         ]
+    hidden_cells = int(table.suppressed[counts].to_numpy().sum())
+    suppressed = (
+        f"; {hidden_cells} suppressed, none that the totals give back below the threshold"
+        if hidden_cells
+        else ""
+    )
     return [
         FileFinding(
             PASS,
             "threshold",
             f"count table: {int(cells.notna().sum().sum())} counts, none below "
-            f"{config.safe_threshold}{' or zero' if config.zeros_are_disclosive else ''}",
+            f"{config.safe_threshold}{' or zero' if config.zeros_are_disclosive else ''}"
+            + suppressed,
         )
     ]
 
@@ -333,7 +330,7 @@ def _recorded_findings(
                 status if status in (FAIL, REVIEW) else REVIEW,
                 str(check.get("name", "check")),
                 f"{status}{where_cells}: {check.get('reason') or output.record.get('summary', '')}"
-                + (f": {_cells_text(cells)}" if cells else ""),
+                + (f": {cells_text(cells)}" if cells else ""),
                 cells,
             )
         )
