@@ -3,11 +3,12 @@ dataset they were picked from, even where two datasets share a table name."""
 
 import importlib
 
+import pyarrow as pa
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from havenkit.core.models import AuditEvent
+from havenkit.core.models import AuditEvent, Outcome
 from havenkit.core.roles import Role
 from havenkit.data import services as data
 from havenkit.data.models import Extract, Variable
@@ -15,7 +16,14 @@ from havenkit.projects import applications, services
 from havenkit.projects.models import Project, ProjectStatus
 from havenkit.projects.variables import variable_id
 from tests.data.test_extracts import PEOPLE, new_project
-from tests.projects.test_applications import add_dataset, applicant, fill
+from tests.projects.test_applications import (
+    CONTROLLER,
+    add_dataset,
+    applicant,
+    fill,
+    precedent,
+    refusals,
+)
 
 __all__ = ["applicant"]
 
@@ -132,6 +140,39 @@ def test_without_javascript_show_their_variables_saves_the_datasets_and_lists_th
     page = client.get(response.url).content.decode()
     assert f'value="{cohort_b.pk}:visits.seen_on"' in page
     assert f'value="{cohort_a.pk}:' not in page
+
+
+def test_show_their_variables_with_none_ticked_leaves_the_data_step_not_done(
+    applicant, cohort_a, signed_in_client
+):
+    client = signed_in_client(person=applicant)
+    project = applications.start(applicant)
+    project.steps_done = 2
+    project.save()
+    response = client.post(step_2(project), {"datasets": [cohort_a.pk], "show_variables": "1"})
+    assert response.url == step_2(project) + "#variables"
+    project.refresh_from_db()
+    assert list(project.datasets.all()) == [cohort_a], "the draft is saved"
+    assert project.steps_done == 1, "a data step with no variables is not done"
+    page = client.get(f"/applications/{project.pk}/check/").content.decode()
+    assert "Step 2 (Data): give the variables you need." in page
+
+
+def test_show_their_variables_with_variables_ticked_marks_the_data_step_done(
+    applicant, cohort_a, signed_in_client
+):
+    project = applications.start(applicant)
+    signed_in_client(person=applicant).post(
+        step_2(project),
+        {
+            "datasets": [cohort_a.pk],
+            "variables": [variable_id(cohort_a.pk, "people.sex")],
+            "show_variables": "1",
+        },
+    )
+    project.refresh_from_db()
+    assert project.steps_done == 2
+    assert "Step 2" not in " ".join(applications.missing(project))
 
 
 def test_save_and_continue_without_variables_asks_for_them(applicant, cohort_a, signed_in_client):
@@ -261,3 +302,88 @@ def test_the_migration_names_each_stored_variable_with_its_dataset(cohort_a, coh
     migration.back_to_bare_names(historical, None)
     project.refresh_from_db()
     assert project.variables == ["people.chi", "visits.seen_on"]
+
+
+# A column a new version of its dataset dropped is refused at submission and at approval.
+
+
+@pytest.fixture
+def smr01_with_ward(make_person):
+    """SMR01 stored for real with a ``ward`` column, then ``drop_ward`` stores a version
+    without it."""
+    steward = make_person(Role.APPROVER)
+    admissions = pa.table({"chi": ["0211165794", "0402070763"], "ward": ["4A", "7B"]})
+    version = data.create_dataset_version(
+        "SMR01", "-", CONTROLLER, {"admissions": admissions}, steward
+    )
+
+    def drop_ward() -> None:
+        data.create_dataset_version(
+            "SMR01", "-", CONTROLLER, {"admissions": admissions.drop(["ward"])}, steward
+        )
+
+    return version.dataset, drop_ward
+
+
+def test_a_variable_dropped_by_a_new_version_is_refused_at_submission(applicant, smr01_with_ward):
+    smr01, drop_ward = smr01_with_ward
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.ward"])
+    drop_ward()
+    with pytest.raises(applications.ApplicationError) as refusal:
+        applications.submit(project, by=applicant)
+    assert str(refusal.value) == (
+        "admissions.ward is no longer in SMR01: untick it or ask the data steward."
+    )
+    project.refresh_from_db()
+    assert (project.status, project.submitted_at) == (ProjectStatus.DRAFT, None)
+    event = AuditEvent.objects.get(action="application.submitted")
+    assert (event.outcome, event.details["variables"]) == (
+        Outcome.FAILURE,
+        ["SMR01: admissions.ward"],
+    )
+
+
+def test_a_variable_dropped_after_submission_is_refused_at_fast_track_approval(
+    applicant, make_person, smr01_with_ward, signed_in_client
+):
+    smr01, drop_ward = smr01_with_ward
+    precedent(make_person, [smr01], ["admissions.chi", "admissions.ward"])
+    project = fill(
+        applications.start(applicant), applicant, [smr01], ["admissions.chi", "admissions.ward"]
+    )
+    applications.submit(project, by=applicant)
+    assert project.status == ProjectStatus.FAST_TRACK
+    drop_ward()
+    response = signed_in_client(Role.APPROVER).post(
+        f"/applications/{project.pk}/decide", {"decision": "approve", "note": ""}, follow=True
+    )
+    assert (
+        "admissions.ward is no longer in SMR01: return the application so the applicant can "
+        "untick it, or ask the data steward."
+    ) in response.content.decode()
+    project.refresh_from_db()
+    assert (project.status, project.approved_at) == (ProjectStatus.FAST_TRACK, None)
+    [event] = refusals("application.decided")
+    assert event.details["variables"] == ["SMR01: admissions.ward"]
+
+
+def test_a_variable_dropped_after_submission_is_refused_at_the_panel_outcome(
+    applicant, make_person, smr01_with_ward, settings
+):
+    settings.HAVENKIT_PANEL_QUORUM = 1
+    smr01, drop_ward = smr01_with_ward
+    project = fill(applications.start(applicant), applicant, [smr01], ["admissions.ward"])
+    applications.submit(project, by=applicant)
+    chair = make_person(Role.APPROVER)
+    applications.assign_panel(project, [chair], chair, by=make_person(Role.APPROVER))
+    applications.vote(project, choice="approve", comment="Fine", by=chair)
+    drop_ward()
+    with pytest.raises(applications.ApplicationError, match=r"^admissions\.ward is no longer"):
+        applications.record_panel_outcome(
+            project, outcome="approve", note="", questions=[], by=chair
+        )
+    project.refresh_from_db()
+    assert project.status == ProjectStatus.PANEL_REVIEW
+    assert [e.details["variables"] for e in refusals("application.decided")] == [
+        ["SMR01: admissions.ward"]
+    ]

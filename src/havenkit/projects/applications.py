@@ -204,7 +204,8 @@ def step_problems(step: int, data: dict[str, Any]) -> list[str]:
 
 
 def save_step(project: Project, step: int, data: dict[str, Any], *, by: Any) -> Project:
-    """Save one step's answers as the draft stands; nothing is checked for completeness yet."""
+    """Save one step's answers as the draft stands; the step counts as done only when complete,
+    and the whole application is checked for completeness on submission."""
     if project.status not in EDITABLE:
         _refuse(
             "application.saved",
@@ -222,7 +223,13 @@ def save_step(project: Project, step: int, data: dict[str, Any], *, by: Any) -> 
                 getattr(project, name).set(value)
             else:
                 setattr(project, name, value)
-        project.steps_done = max(project.steps_done, step)
+        # A step is done only when it holds every answer it asks for: "Show their variables"
+        # saves datasets before any variable is ticked. Steps count as done in order, so a step
+        # no longer done leaves those before it done.
+        if all(data.get(name) for name in STEP_FIELDS[step]):
+            project.steps_done = max(project.steps_done, step)
+        else:
+            project.steps_done = min(project.steps_done, step - 1)
         project.save()
         audit.record(
             "application.saved", actor=by, obj=project, project=project, details={"step": step}
@@ -241,6 +248,33 @@ def missing(project: Project) -> list[str]:
             if not value:
                 gaps.append(f"Step {step} ({STEP_NAMES[step]}): give {words}.")
     return gaps
+
+
+def _refuse_gone_variables(project: Project, *, action: str, by: Any, then: str) -> None:
+    """Refuse, naming them, variables the current version of their dataset dropped since they
+    were ticked: they can no longer be extracted, so they can be neither submitted nor approved.
+    ``then`` says what the person refused should do, with "{it}" for the variables."""
+    gone = picked.gone_from_catalogue(project.variables)
+    if not gone:
+        return
+    named = ", ".join(f"{name} is no longer in {title}" for name, title in gone)
+    _refuse(
+        action,
+        f"{named}: " + then.format(it="it" if len(gone) == 1 else "them"),
+        actor=by,
+        project=project,
+        variables=[f"{title}: {name}" for name, title in gone],
+    )
+
+
+def _refuse_gone_before_approval(project: Project, *, by: Any) -> None:
+    """The catalogue may have changed since submission: approval covers current columns only."""
+    _refuse_gone_variables(
+        project,
+        action="application.decided",
+        by=by,
+        then="return the application so the applicant can untick {it}, or ask the data steward.",
+    )
 
 
 def flagged_in_catalogue(datasets: Iterable[Dataset]) -> set[str]:
@@ -315,6 +349,12 @@ def submit(project: Project, *, by: Any) -> Project:
             actor=by,
             project=project,
         )
+    _refuse_gone_variables(
+        project,
+        action="application.submitted",
+        by=by,
+        then="untick {it} or ask the data steward.",
+    )
     dates = {"start_date": project.start_date, "end_date": project.end_date}
     if problems := step_problems(4, dates):
         _refuse("application.submitted", " ".join(problems), actor=by, project=project)
@@ -379,6 +419,8 @@ def decide_fast_track(project: Project, *, approve: bool, note: str, by: Any) ->
             actor=by,
             project=project,
         )
+    if approve:
+        _refuse_gone_before_approval(project, by=by)
     with transaction.atomic():
         _decision_made(project, approve, by=by, note=note, action="application.decided")
     return project
@@ -554,6 +596,8 @@ def record_panel_outcome(
             actor=by,
             project=project,
         )
+    if outcome == Vote.APPROVE:
+        _refuse_gone_before_approval(project, by=by)
     with transaction.atomic():
         _decision_made(
             project, outcome == Vote.APPROVE, by=by, note=note, action="application.decided"

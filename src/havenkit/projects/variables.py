@@ -127,6 +127,26 @@ def offered_ids(datasets: Iterable[Dataset]) -> set[str]:
     return {variable.id for table in catalogue_tables(datasets) for variable in table.variables}
 
 
+def gone_from_catalogue(values: Iterable[str]) -> list[tuple[str, str]]:
+    """Stored variables the current version of their dataset no longer has, as ("table.column",
+    dataset title): a new version may drop a column ticked earlier, and a column that is gone
+    can be neither approved nor extracted."""
+    grouped = by_dataset(values)
+    datasets = Dataset.objects.in_bulk(list(grouped))
+    gone = []
+    for pk, names in grouped.items():
+        dataset = datasets.get(pk)
+        version = data_catalogue.current_version(dataset) if dataset is not None else None
+        columns = {
+            f"{table}.{column}"
+            for table, entry in (version.tables.items() if version is not None else [])
+            for column in entry.get("columns", [])
+        }
+        title = dataset.title if dataset is not None else f"dataset {pk}"
+        gone.extend((name, title) for name in names if name not in columns)
+    return gone
+
+
 def labelled(values: Iterable[str]) -> list[tuple[str, list[str]]]:
     """Stored variables as (dataset title, its "table.column" names), by title, for pages."""
     grouped = by_dataset(values)
