@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from havenkit.core.models import Outcome
 from havenkit.core.roles import Role
-from havenkit.people import login_throttle
+from havenkit.people import accounts, login_throttle
 from tests.people.helpers import (
     authenticator_of,
     code_from,
@@ -100,3 +100,53 @@ def test_the_wait_counts_down_and_ends_when_the_failures_leave_the_window(monkey
         login_throttle.timezone, "now", lambda: now + timedelta(minutes=15, seconds=1)
     )
     assert login_throttle.minutes_until_retry("someone", "10.0.0.1") is None
+
+
+# A new one-time password: the administrator has checked who the person is
+
+
+def test_a_new_one_time_password_clears_the_usernames_earlier_failures(make_person):
+    person = make_person(Role.RESEARCHER)
+    admin = make_person(Role.ADMINISTRATOR)
+    fail_password(person.username, 3, "10.0.0.1")
+    assert (
+        TOO_MANY
+        in give_password(Client(), person.username, REMOTE_ADDR="10.0.0.2").content.decode()
+    )
+
+    password = accounts.issue_one_time_password(person, by=admin, reason="Forgot it, ticket 7")
+    assert login_throttle.minutes_until_retry(person.username, "10.0.0.2") is None
+    signed_in = give_password(Client(), person.username, password, REMOTE_ADDR="10.0.0.2")
+    assert signed_in["Location"] == "/login/verify/"
+
+
+def test_failures_after_the_new_password_count_again(make_person):
+    person = make_person(Role.RESEARCHER)
+    fail_password(person.username, 3, "10.0.0.1")
+    accounts.issue_one_time_password(
+        person, by=make_person(Role.ADMINISTRATOR), reason="Forgot it, ticket 7"
+    )
+    fail_password(person.username, 2, "10.0.0.2")
+    assert login_throttle.minutes_until_retry(person.username, "10.0.0.3") is None
+    fail_password(person.username, 1, "10.0.0.2")
+    assert login_throttle.minutes_until_retry(person.username, "10.0.0.3") == 15
+
+
+def test_failures_from_an_address_still_hold_it_after_a_new_password(make_person):
+    person = make_person(Role.RESEARCHER)
+    fail_password(person.username, 3, "10.0.0.1")
+    password = accounts.issue_one_time_password(
+        person, by=make_person(Role.ADMINISTRATOR), reason="Forgot it, ticket 7"
+    )
+    refused = give_password(Client(), person.username, password, REMOTE_ADDR="10.0.0.1")
+    assert TOO_MANY in refused.content.decode()
+    assert "_auth_user_id" not in refused.wsgi_request.session
+
+
+def test_a_new_password_for_someone_else_clears_nothing(make_person):
+    person, other = make_person(Role.RESEARCHER), make_person(Role.RESEARCHER)
+    fail_password(person.username, 3, "10.0.0.1")
+    accounts.issue_one_time_password(
+        other, by=make_person(Role.ADMINISTRATOR), reason="Forgot it, ticket 7"
+    )
+    assert login_throttle.minutes_until_retry(person.username, "10.0.0.2") == 15

@@ -18,6 +18,11 @@ from havenkit.people.forms import (
 )
 from havenkit.people.models import Accreditation, IdentityStatus, User
 
+# The person is signed in and changing a password, so "sign-in attempts" would puzzle them.
+TOO_MANY_WRONG_PASSWORDS = (
+    "Too many wrong passwords lately: try again in {wait}. Nothing was changed."
+)
+
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
@@ -75,7 +80,9 @@ def change_password(request: HttpRequest) -> HttpResponse:
     rate_limited = ""
     if request.method == "POST":
         try:
-            signin.refuse_while_rate_limited(request, request.user.username, step="password_change")
+            signin.refuse_while_rate_limited(
+                request, request.user.username, "password_change", TOO_MANY_WRONG_PASSWORDS
+            )
         except signin.SignInRefused as refusal:
             rate_limited = str(refusal)
     form = ChangePasswordForm(

@@ -4,16 +4,22 @@ The audit log already records every failed password and every wrong code, so it 
 source of truth: no second counter to drift out of step, and a restart forgets nothing. A
 username and an address are each limited, so guessing many passwords for one account and one
 password for many accounts are both slowed.
+
+When an administrator issues a new one-time password they have checked who the person is, so
+the failures for that username before then stop counting: making the person wait out the window
+helps nobody. Failures counted by address still count, as they protect every other account.
 """
 
 import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from havenkit.core.models import AuditEvent
+from havenkit.people.models import User
 
 # A wrong current password given when changing it: someone holding a signed-in session must not
 # be able to guess the password behind it any faster than at the sign-in page.
@@ -21,6 +27,8 @@ WRONG_CURRENT_PASSWORD = "person.password_change_failed"  # noqa: S105 (an audit
 # A wrong password (or unknown username), a wrong second-factor code and a wrong current
 # password all count.
 FAILURE_ACTIONS = ("login.failed", "login.code_failed", WRONG_CURRENT_PASSWORD)
+# An administrator checked who the person is and gave them a new password (object: the person).
+ONE_TIME_PASSWORD_ISSUED = "person.one_time_password_issued"  # noqa: S105 (an audit action)
 # Usernames are stored in audit details as typed, cut to the longest a username can be.
 USERNAME_MAX_LENGTH = 150
 
@@ -34,9 +42,32 @@ def _window() -> timedelta:
     return timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
 
 
+def _last_issue_id(username: str) -> int | None:
+    """The audit id of the latest one-time password issued to the person with this username."""
+    person = (
+        User.objects.filter(username=typed_username(username))
+        .annotate(object_id=Cast("pk", CharField()))
+        .values("object_id")
+    )
+    return (
+        AuditEvent.objects.filter(
+            action=ONE_TIME_PASSWORD_ISSUED, object_type=User.__name__, object_id__in=person
+        )
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
 def _recent_failure_times(username: str, address: str | None, now: datetime) -> list[datetime]:
-    """When failures for this username or from this address happened in the window, newest first."""
+    """When failures for this username or from this address happened in the window, newest first.
+
+    Audit ids are sequential, so "after the issuance" is exact even within one clock tick.
+    """
     matches = Q(details__username=typed_username(username))
+    issued = _last_issue_id(username)
+    if issued is not None:
+        matches &= Q(id__gt=issued)
     if address:
         matches |= Q(ip_address=address)
     return list(

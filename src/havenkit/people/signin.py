@@ -31,6 +31,8 @@ WRONG_CODE = (
     "That code is not right. Enter the code your authenticator app shows now, "
     "or one of your recovery codes."
 )
+# Rate-limit refusals; each page words its own, and {wait} becomes "N minute(s)".
+TOO_MANY_SIGN_INS = "Too many failed sign-in attempts. Try again in {wait}."
 RECOVERY_CODES_DEVICE_NAME = "recovery codes"
 TOTP_CODE_LENGTH = 6
 RECOVERY_CODE_LENGTH = 12
@@ -42,8 +44,13 @@ class SignInRefused(Exception):
     """A sign-in step was refused; the message is what the person is told."""
 
 
-def refuse_while_rate_limited(request: HttpRequest, username: str, step: str) -> None:
-    """Refuse, audited, while too many recent failures for this username or address stand."""
+def refuse_while_rate_limited(
+    request: HttpRequest, username: str, step: str, refusal: str = TOO_MANY_SIGN_INS
+) -> None:
+    """Refuse, audited, while too many recent failures for this username or address stand.
+
+    ``refusal`` is what the person is told, with ``{wait}`` for how long they must wait.
+    """
     minutes = login_throttle.minutes_until_retry(username, audit.client_address(request))
     if minutes is None:
         return
@@ -53,9 +60,7 @@ def refuse_while_rate_limited(request: HttpRequest, username: str, step: str) ->
         outcome=Outcome.DENIED,
         details={"username": login_throttle.typed_username(username), "step": step},
     )
-    raise SignInRefused(
-        f"Too many failed sign-in attempts. Try again in {minutes} minute{pluralize(minutes)}."
-    )
+    raise SignInRefused(refusal.format(wait=f"{minutes} minute{pluralize(minutes)}"))
 
 
 def sign_in_with_password(request: HttpRequest, username: str, password: str) -> User:
