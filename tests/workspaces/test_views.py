@@ -3,6 +3,7 @@
 import shutil
 from datetime import date
 
+import pyarrow as pa
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -12,6 +13,7 @@ from havenkit.core.models import AuditEvent
 from havenkit.core.roles import Role
 from havenkit.data import services as data
 from havenkit.projects import services as projects
+from havenkit.projects.variables import variable_id
 from havenkit.workspaces import services
 from havenkit.workspaces.models import CodeFile, Job, JobState
 
@@ -43,9 +45,38 @@ def test_a_member_sees_the_workspace(client, project, extract, code_file):
     assert "Asthma admissions in Lothian" in page
     assert "admissions" in page
     assert ">30<" in page
+    assert "Extract 1 of SMR01 v1, prepared" in page  # a recipe from before sources were kept
     assert "analysis.py" in page
     assert 'for="id_code">Code</label>' in page
     assert 'for="id_upload">Upload a file</label>' in page
+
+
+def test_the_workspace_names_every_dataset_version_a_linked_extract_came_from(
+    client, project, make_person
+):
+    approver = make_person(Role.APPROVER)
+    people = pa.table({"chi": ["0211165794", "0402070763"], "sex": ["M", "F"]})
+    admissions = pa.table({"chi": ["0211165794"], "icd10": ["J45"]})
+    cohort = data.create_dataset_version("Cohort", "People.", "PHS", {"people": people}, approver)
+    smr01 = data.create_dataset_version(
+        "SMR01", "Admissions.", "PHS", {"admissions": admissions}, approver
+    )
+    project.datasets.set([cohort.dataset, smr01.dataset])
+    project.variables = [
+        variable_id(cohort.dataset_id, "people.sex"),
+        variable_id(smr01.dataset_id, "admissions.icd10"),
+    ]
+    project.save()
+    data.build_linked_extract(
+        project,
+        [cohort, smr01],
+        {"people": ["chi", "sex"], "admissions": ["chi", "icd10"]},
+        make_person(Role.DATA_STEWARD),
+    )
+
+    page = client.get(_workspace(project)).content.decode()
+
+    assert "Extract 1 of Cohort v1 and SMR01 v1, prepared" in page
 
 
 @pytest.mark.parametrize("roles", [(Role.RESEARCHER,), (Role.OUTPUT_CHECKER,)])

@@ -40,14 +40,14 @@ class ProjectExtracts:
 
 def _project_extracts() -> list[ProjectExtracts]:
     """Every project whose application stands approved, or that is closing, with its approved
-    datasets and newest extract. Apart from ``approved_variables``, a fixed number of
-    queries however many projects there are."""
+    datasets and newest extract, in a fixed number of queries however many projects there
+    are."""
     listed = [
         project
         for project in projects.registered_projects()
         if project.status != ProjectStatus.CLOSED
     ]
-    approved = {project.pk: projects.approved_variables(project) for project in listed}
+    approved = projects.approved_variables_of(listed)
     datasets = Dataset.objects.in_bulk({pk for names in approved.values() for pk in names})
     current = services.current_extracts(listed)
     return [

@@ -99,7 +99,6 @@ def write_tables(directory: Path, tables: dict[str, pa.Table]) -> dict[str, dict
     return manifest
 
 
-@transaction.atomic
 def create_extract(
     project: Any,
     dataset_version: DatasetVersion,
@@ -107,53 +106,67 @@ def create_extract(
     *,
     recipe: dict,
     created_by: Any,
+    disclosure_risks: dict[str, dict] | None = None,
+    linkage: list[dict[str, Any]] | None = None,
 ) -> Extract:
-    """Store already-minimised, already-pseudonymised tables as the project's next extract.
+    """Store already-minimised, already-pseudonymised tables as the project's next extract,
+    with each table's disclosure-risk report and the linkage report, in one row.
 
     Storage only: it trusts its caller to have checked the tables against the project's
     approved application, as :func:`build_linked_extract` does.
 
-    The tables are written to a draft folder, renamed into place once the row is made, so a
-    build that fails part-way leaves neither files nor a row behind, and a later build of
-    the same version is not blocked by what it left.
+    The tables are written to a draft folder, renamed into place as the last step of the
+    transaction that makes the row, and removed again if that transaction does not commit,
+    so an extract is never without its reports, a build that fails part-way leaves neither
+    files nor a row behind, and a later build of the same version is not blocked by what it
+    left.
     """
     previous = current_extract(project)
     version = previous.version + 1 if previous else 1
     storage_path = f"extracts/project-{project.pk}/v{version}"
     directory = Path(settings.HAVENKIT_HOME) / storage_path
     draft = directory.with_name(f".{directory.name}.{secrets.token_hex(4)}")
+    renamed = False
     try:
-        manifest = write_tables(draft, tables)
-        extract = Extract.objects.create(
-            project=project,
-            dataset_version=dataset_version,
-            version=version,
-            storage_path=storage_path,
-            recipe=recipe,
-            tables=manifest,
-            created_by=created_by,
-        )
-        audit.record(
-            "extract.created",
-            actor=created_by,
-            obj=extract,
-            project=project,
-            details={
-                "dataset_version": dataset_version.pk,
-                "dataset_versions": [
-                    source["dataset_version"] for source in recipe.get("sources", ())
-                ],
-                "tables": sorted(manifest),
-            },
-        )
-        if directory.exists():
-            # No other row holds this version (the insert would have failed), so the folder
-            # is what a build killed between its rename and its commit left behind.
-            remove_tree(directory)
-        draft.rename(directory)
+        with transaction.atomic():
+            manifest = write_tables(draft, tables)
+            for table, risk in (disclosure_risks or {}).items():
+                manifest[table]["disclosure_risk"] = risk
+            extract = Extract.objects.create(
+                project=project,
+                dataset_version=dataset_version,
+                version=version,
+                storage_path=storage_path,
+                recipe=recipe,
+                tables=manifest,
+                linkage=linkage or [],
+                created_by=created_by,
+            )
+            audit.record(
+                "extract.created",
+                actor=created_by,
+                obj=extract,
+                project=project,
+                details={
+                    "dataset_version": dataset_version.pk,
+                    "dataset_versions": [
+                        source["dataset_version"] for source in recipe.get("sources", ())
+                    ],
+                    "tables": sorted(manifest),
+                },
+            )
+            if directory.exists():
+                # No other row holds this version (the insert would have failed), so the
+                # folder is what a build killed between its rename and its commit left behind.
+                remove_tree(directory)
+            draft.rename(directory)
+            renamed = True
     except BaseException:
-        if draft.exists():
-            remove_tree(draft)
+        # Removing a renamed folder is safe: the insert of this version succeeded, so no
+        # committed row names the folder.
+        for leftover in (draft, directory) if renamed else (draft,):
+            if leftover.exists():
+                remove_tree(leftover)
         raise
     return extract
 
@@ -648,7 +661,10 @@ def build_linked_extract(
         if chosen is None:
             chosen = _quasi_identifiers(sources[table], table, columns)
         if chosen:
-            risks[table] = k_anonymity_report(tables[table], chosen, k_threshold).as_dict()
+            try:
+                risks[table] = k_anonymity_report(tables[table], chosen, k_threshold).as_dict()
+            except ValueError as error:
+                raise ExtractRequestError(f"Disclosure-risk report of {table}: {error}") from None
     first = dataset_versions[0]
     recipe = {
         "dataset": first.dataset.title,
@@ -679,12 +695,15 @@ def build_linked_extract(
         "pseudonym_scheme": PSEUDONYM_SCHEME,
         "pseudonymised_column": {CHI_COLUMN: PSEUDONYM_COLUMN},
     }
-    extract = create_extract(project, first, tables, recipe=recipe, created_by=created_by)
-    for table, risk in risks.items():
-        extract.tables[table]["disclosure_risk"] = risk
-    extract.linkage = linkage
-    extract.save(update_fields=["tables", "linkage"])
-    return extract
+    return create_extract(
+        project,
+        first,
+        tables,
+        recipe=recipe,
+        created_by=created_by,
+        disclosure_risks=risks,
+        linkage=linkage,
+    )
 
 
 def build_pseudonymised_extract(
