@@ -7,6 +7,7 @@ import pytest
 
 import havenkit
 from havenkit.sandbox import LanguageUnavailable, SandboxSpec, bubblewrap_command, command_for
+from havenkit.sandbox.languages import PYTHON_JOB
 
 
 def _spec(tmp_path: Path, extract: Path | None = None) -> SandboxSpec:
@@ -110,7 +111,12 @@ def test_the_command_runs_last_from_code(tmp_path):
     argv = bubblewrap_command(_spec(tmp_path))
     _outer, _between, inner = _layers(argv)
     assert inner[inner.index("--chdir") + 1] == "/code"
-    assert inner[inner.index("--") + 1 :] == [sys.executable, "-u", "/code/analysis.py"]
+    assert inner[inner.index("--") + 1 :] == [
+        sys.executable,
+        "-u",
+        str(PYTHON_JOB),
+        "/code/analysis.py",
+    ]
 
 
 def test_r_says_clearly_when_it_is_not_installed():

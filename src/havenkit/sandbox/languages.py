@@ -3,9 +3,11 @@
 import shutil
 import sys
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from havenkit.sandbox.command import CODE_MOUNT
+
+PYTHON_JOB = Path(__file__).with_name("python_job.py")
 
 
 class LanguageUnavailable(Exception):
@@ -20,8 +22,10 @@ class Language:
 
 
 LANGUAGES: dict[str, Language] = {
-    # -u: unbuffered, so the log shows output as the job runs rather than when it ends.
-    ".py": Language("Python", sys.executable, ("-u",)),
+    # -u: unbuffered, so the log shows output as the job runs rather than when it ends. The file
+    # runs under python_job.py, which leaves without the C++ teardown that can abort a finished
+    # pyarrow script; given by path, so the job imports nothing of havenkit it does not use.
+    ".py": Language("Python", sys.executable, ("-u", str(PYTHON_JOB))),
     ".R": Language("R", "Rscript", ("--vanilla",)),
 }
 
