@@ -2,8 +2,6 @@
 no extract is ever released without its reports, and a failed build leaves no folder."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.db import IntegrityError
 
 from havenkit.core.models import AuditEvent
 from havenkit.core.roles import Role
@@ -73,26 +71,3 @@ def test_a_risk_report_that_cannot_be_made_leaves_no_extract(make_person, settin
     assert not Extract.objects.exists()
     assert not AuditEvent.objects.filter(action="extract.created").exists()
     assert extract_folders(project) == []
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_build_whose_transaction_fails_to_commit_removes_its_renamed_folder(make_person, setting):
-    """The account building the extract is deleted while the build runs: the row naming it
-    is only refused when the transaction commits, after the folder was renamed into place."""
-    project, versions = setting
-    gone = get_user_model().objects.create_user(username="gone")
-    get_user_model().objects.filter(pk=gone.pk).delete()
-
-    with pytest.raises(IntegrityError):
-        services.build_linked_extract(project, versions, CHOSEN, gone)
-
-    assert not Extract.objects.exists()
-    assert not AuditEvent.objects.filter(action="extract.created").exists()
-    assert extract_folders(project) == []
-    assert (
-        services.build_linked_extract(
-            project, versions, CHOSEN, make_person(Role.DATA_STEWARD)
-        ).version
-        == 1
-    )
-    assert extract_folders(project) == ["v1"]
